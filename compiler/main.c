@@ -1,0 +1,307 @@
+/* main.c - the netc command line: check, summary, graph.  This is the only
+ * place that decides the exit status: 0 fine, 1 errors in the input, 2 a
+ * usage error. */
+#include "config.h"
+
+#include <getopt.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "diag.h"
+#include "graph.h"
+#include "sema.h"
+
+#ifndef NETC_STDLIB_DIR
+#define NETC_STDLIB_DIR "/usr/local/share/netc/stdlib"
+#endif
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "0.1"
+#endif
+
+enum { EXIT_INPUT = 1, EXIT_USAGE = 2 };
+
+struct cmd {
+	const char *name;
+	const char *args;
+	const char *help;
+};
+
+static const struct cmd cmds[] = {
+	{ "check", "FILE", "parse, resolve and shape-check FILE; print diagnostics" },
+	{ "summary", "FILE [NAME]", "print a table of layers, output shapes, parameters and MACs" },
+	{ "graph", "FILE [NAME] -o OUT", "write the network as Graphviz (.dot, or .svg/.png/.pdf through dot)" },
+};
+
+static void usage(FILE *out)
+{
+	fputs("usage: netc COMMAND [options] FILE\n\ncommands:\n", out);
+	for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
+		fprintf(out, "  %-8s %-20s %s\n", cmds[i].name, cmds[i].args, cmds[i].help);
+	fputs("\noptions:\n"
+	      "  -I DIR             add DIR to the import search path (before NETC_PATH and the stdlib)\n"
+	      "  -o FILE            output file (graph)\n"
+	      "  --error-limit N    stop after N errors (default 20; 0 = no limit)\n"
+	      "  --dump-ast         print the syntax tree (check)\n"
+	      "  --dump-graph       print the graph IR as text (check, summary)\n"
+	      "  -h, --help         this help; `netc COMMAND --help` for one command\n"
+	      "  --version          print the version\n"
+	      "\nenvironment: NETC_PATH (colon-separated import folders), NETC_STDLIB (the stdlib folder)\n",
+	      out);
+}
+
+static void cmd_usage(FILE *out, const struct cmd *c)
+{
+	fprintf(out, "usage: netc %s [options] %s\n\n%s.\n", c->name, c->args, c->help);
+	if (strcmp(c->name, "summary") == 0 || strcmp(c->name, "graph") == 0)
+		fputs("\nNAME is a network or a train section of FILE (its network).  Without NAME:\n"
+		      "the network of the first train section, else the last network of FILE.\n", out);
+	if (strcmp(c->name, "graph") == 0)
+		fputs("\nOUT ending in .svg, .png or .pdf is rendered with Graphviz `dot`; any other\n"
+		      "name gets the .dot text.  -o - writes the .dot text to standard output.\n", out);
+	fputs("\noptions: -I DIR, --error-limit N, --dump-graph, -o FILE (graph)\n", out);
+}
+
+/* The stdlib: NETC_STDLIB, the installed one, or the source tree's. */
+static const char *stdlib_dir(const char *argv0)
+{
+	const char *e = getenv("NETC_STDLIB");
+	if (e && *e)
+		return e;
+	struct stat st;
+	if (stat(NETC_STDLIB_DIR, &st) == 0 && S_ISDIR(st.st_mode))
+		return NETC_STDLIB_DIR;
+	/* Running from the build tree: compiler/netc -> ../stdlib */
+	static char buf[4096];
+	const char *slash = strrchr(argv0, '/');
+	if (slash) {
+		snprintf(buf, sizeof buf, "%.*s/../stdlib", (int)(slash - argv0), argv0);
+		if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode))
+			return buf;
+	}
+	return NETC_STDLIB_DIR;
+}
+
+static bool ends_with(const char *s, const char *suf)
+{
+	size_t a = strlen(s), b = strlen(suf);
+	return a >= b && strcmp(s + a - b, suf) == 0;
+}
+
+/* Write the .dot text to `out`, rendering through Graphviz when the name
+ * asks for an image. */
+static int write_graph(const struct graph *g, const char *out)
+{
+	const char *fmt = ends_with(out, ".svg") ? "svg" : ends_with(out, ".png") ? "png"
+			: ends_with(out, ".pdf") ? "pdf" : NULL;
+	if (strcmp(out, "-") == 0) {
+		graph_dot(stdout, g);
+		return 0;
+	}
+	if (!fmt) {
+		FILE *f = fopen(out, "w");
+		if (!f) {
+			fprintf(stderr, "netc: cannot write '%s': %m\n", out);
+			return EXIT_INPUT;
+		}
+		graph_dot(f, g);
+		if (fclose(f) != 0) {
+			fprintf(stderr, "netc: cannot write '%s': %m\n", out);
+			return EXIT_INPUT;
+		}
+		return 0;
+	}
+	int fd[2];
+	if (pipe(fd) != 0) {
+		fprintf(stderr, "netc: pipe: %m\n");
+		return EXIT_INPUT;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "netc: fork: %m\n");
+		return EXIT_INPUT;
+	}
+	if (pid == 0) {
+		dup2(fd[0], 0);
+		close(fd[0]);
+		close(fd[1]);
+		char t[16];
+		snprintf(t, sizeof t, "-T%s", fmt);
+		execlp("dot", "dot", t, "-o", out, (char *)NULL);
+		fprintf(stderr, "netc: cannot run Graphviz 'dot' to make '%s': %m; write a .dot file instead\n", out);
+		_exit(127);
+	}
+	close(fd[0]);
+	FILE *w = fdopen(fd[1], "w");
+	if (w) {
+		graph_dot(w, g);
+		fclose(w);
+	} else {
+		close(fd[1]);
+	}
+	int status;
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		if (!(WIFEXITED(status) && WEXITSTATUS(status) == 127))
+			fprintf(stderr, "netc: Graphviz 'dot' failed to write '%s'\n", out);
+		return EXIT_INPUT;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("netc %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	const struct cmd *cmd = NULL;
+	for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
+		if (strcmp(argv[1], cmds[i].name) == 0)
+			cmd = &cmds[i];
+	if (!cmd) {
+		fprintf(stderr, "netc: unknown command '%s'\n", argv[1]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+
+	enum { OPT_LIMIT = 256, OPT_DUMP_AST, OPT_DUMP_GRAPH, OPT_VERSION };
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "error-limit", required_argument, NULL, OPT_LIMIT },
+		{ "dump-ast", no_argument, NULL, OPT_DUMP_AST },
+		{ "dump-graph", no_argument, NULL, OPT_DUMP_GRAPH },
+		{ "output", required_argument, NULL, 'o' },
+		{ 0 },
+	};
+	const char **dirs = calloc((size_t)argc, sizeof *dirs);
+	int ndirs = 0, limit = 20;
+	bool dump_ast = false, dump_graph = false;
+	const char *out = NULL;
+	int c;
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "hI:o:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			cmd_usage(stdout, cmd);
+			free(dirs);
+			return 0;
+		case OPT_VERSION:
+			printf("netc %s\n", PACKAGE_VERSION);
+			free(dirs);
+			return 0;
+		case 'I':
+			dirs[ndirs++] = optarg;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case OPT_LIMIT: {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < 0 || v > 1000000) {
+				fprintf(stderr, "netc: --error-limit expects a number from 0 to 1000000, got '%s'\n", optarg);
+				free(dirs);
+				return EXIT_USAGE;
+			}
+			limit = (int)v;
+			break;
+		}
+		case OPT_DUMP_AST:
+			dump_ast = true;
+			break;
+		case OPT_DUMP_GRAPH:
+			dump_graph = true;
+			break;
+		default:
+			cmd_usage(stderr, cmd);
+			free(dirs);
+			return EXIT_USAGE;
+		}
+	}
+	int nargs = argc - optind;
+	bool is_check = strcmp(cmd->name, "check") == 0, is_graph = strcmp(cmd->name, "graph") == 0;
+	if (nargs < 1 || nargs > (is_check ? 1 : 2)) {
+		fprintf(stderr, "netc %s: expected %s\n", cmd->name, cmd->args);
+		free(dirs);
+		return EXIT_USAGE;
+	}
+	if (is_graph && !out) {
+		fprintf(stderr, "netc graph: -o OUT is required (OUT.dot, OUT.svg, OUT.png, OUT.pdf, or - for stdout)\n");
+		free(dirs);
+		return EXIT_USAGE;
+	}
+	const char *file = argv[optind];
+	const char *name = nargs > 1 ? argv[optind + 1] : NULL;
+
+	struct diag_ctx D;
+	struct arena A;
+	struct sema S;
+	jmp_buf oom;
+	int rc = 0;
+	diag_init(&D, stderr);
+	D.error_limit = limit;
+	arena_init(&A);
+	if (setjmp(oom)) {
+		fprintf(stderr, "netc: out of memory\n");
+		rc = EXIT_INPUT;
+		goto done;
+	}
+	A.oom = &oom;
+	sema_init(&S, &A, &D, dirs, ndirs, stdlib_dir(argv[0]));
+	if (!sema_load(&S, file)) {
+		rc = EXIT_INPUT;
+		goto done;
+	}
+	if (dump_ast) {
+		ast_dump(stdout, S.main->ast, 0);
+		putchar('\n');
+	}
+	if (is_check) {
+		sema_check(&S);
+		if (dump_graph && D.nerrors == 0)
+			for (int i = 0; i < S.graphs.cap; i++)
+				if (S.graphs.keys[i])
+					graph_dump(stdout, S.graphs.vals[i]);
+	} else if (D.nerrors == 0) {
+		struct graph *g = sema_select(&S, name);
+		if (g && D.nerrors == 0) {
+			if (dump_graph)
+				graph_dump(stdout, g);
+			if (is_graph)
+				rc = write_graph(g, out);
+			else
+				graph_summary(stdout, g);
+		}
+	}
+	if (D.nerrors)
+		rc = EXIT_INPUT;
+	if (D.nerrors > 1 || D.nwarnings)
+		fprintf(stderr, "%d error%s%s", D.nerrors, D.nerrors == 1 ? "" : "s",
+			D.nwarnings ? "" : " generated.\n");
+	if (D.nwarnings && (D.nerrors > 1 || D.nwarnings))
+		fprintf(stderr, " and %d warning%s generated.\n", D.nwarnings, D.nwarnings == 1 ? "" : "s");
+done:
+	fflush(stdout);
+	if (ferror(stdout)) {
+		fprintf(stderr, "netc: error writing standard output\n");
+		rc = EXIT_INPUT;
+	}
+	arena_free(&A);
+	diag_free(&D);
+	free(dirs);
+	return rc;
+}

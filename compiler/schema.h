@@ -1,0 +1,43 @@
+/* schema.h - checks of data and train sections against their schemas:
+ * which fields exist, which constructors each field takes (csv(...),
+ * adam(...), warmup(...) => plateau(...)), their arguments, and whether
+ * the training fits the network (loss vs output shape, class counts). */
+#ifndef NETC_SCHEMA_H
+#define NETC_SCHEMA_H
+
+#include <stdbool.h>
+
+#include "diag.h"
+#include "graph.h"
+#include "value.h"
+
+/* A data or train section after evaluation: field i was written as
+ * fields[i] (AST_FIELD: name, name_loc, loc) and evaluated to values[i]. */
+struct section {
+	const struct ast *decl;          /* AST_DATA or AST_TRAIN */
+	int n;
+	const struct ast **fields;
+	struct value **values;
+};
+
+/* What a train section needs to know of the data section it names. */
+struct data_info {
+	const struct ast *decl;
+	int nclasses;                    /* 0 when the section does not say */
+	struct loc classes_loc;          /* where classes were given */
+	bool multi_label;                /* labels split by sep: one sample may have several */
+	struct shape sample;             /* decoded sample [C,H,W] after crops; rank 0 if unknown */
+	struct loc decode_loc;
+};
+
+/* Check a data section; fill *out.  False if an error was reported. */
+bool schema_check_data(struct diag_ctx *D, struct arena *A, const struct section *s,
+		       struct data_info *out);
+
+/* Check a train section.  The fields `network` and `data` were resolved by
+ * sema: net is the network's graph (NULL if it failed or is missing),
+ * data the data section's info (NULL if missing or failed). */
+bool schema_check_train(struct diag_ctx *D, struct arena *A, const struct section *s,
+			const struct graph *net, const struct data_info *data);
+
+#endif
