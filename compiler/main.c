@@ -67,23 +67,36 @@ static void cmd_usage(FILE *out, const struct cmd *c)
 	fputs("\noptions: -I DIR, --error-limit N, --dump-graph, -o FILE (graph)\n", out);
 }
 
-/* The stdlib: NETC_STDLIB, the installed one, or the source tree's. */
-static const char *stdlib_dir(const char *argv0)
+static bool is_dir(const char *p)
+{
+	struct stat st;
+	return p && stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The stdlib: NETC_STDLIB; next to a netc run from its build tree
+ * (compiler/netc -> ../stdlib); the installed one; the source tree's. */
+static const char *stdlib_dir(void)
 {
 	const char *e = getenv("NETC_STDLIB");
 	if (e && *e)
 		return e;
-	struct stat st;
-	if (stat(NETC_STDLIB_DIR, &st) == 0 && S_ISDIR(st.st_mode))
-		return NETC_STDLIB_DIR;
-	/* Running from the build tree: compiler/netc -> ../stdlib */
 	static char buf[4096];
-	const char *slash = strrchr(argv0, '/');
-	if (slash) {
-		snprintf(buf, sizeof buf, "%.*s/../stdlib", (int)(slash - argv0), argv0);
-		if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode))
-			return buf;
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 16);
+	if (n > 0) {
+		buf[n] = 0;
+		char *slash = strrchr(buf, '/');
+		if (slash && (size_t)(slash - buf) + 12 < sizeof buf) {
+			strcpy(slash, "/../stdlib");
+			if (is_dir(buf))
+				return buf;
+		}
 	}
+	if (is_dir(NETC_STDLIB_DIR))
+		return NETC_STDLIB_DIR;
+#ifdef NETC_SOURCE_STDLIB_DIR
+	if (is_dir(NETC_SOURCE_STDLIB_DIR))
+		return NETC_SOURCE_STDLIB_DIR;
+#endif
 	return NETC_STDLIB_DIR;
 }
 
@@ -261,7 +274,7 @@ int main(int argc, char **argv)
 		goto done;
 	}
 	A.oom = &oom;
-	sema_init(&S, &A, &D, dirs, ndirs, stdlib_dir(argv[0]));
+	sema_init(&S, &A, &D, dirs, ndirs, stdlib_dir());
 	if (!sema_load(&S, file)) {
 		rc = EXIT_INPUT;
 		goto done;

@@ -160,9 +160,10 @@ static void report_cycle(struct loader *L, const struct module *m, const struct 
 }
 
 static struct module *load(struct loader *L, const char *path, const char *name,
-			   struct loc at, struct module *importer, const struct ast *imp)
+			   struct loc at, struct module *importer, const struct ast *imp,
+			   const char *preload, size_t preload_len)
 {
-	char *canon = realpath(path, NULL);
+	char *canon = preload ? NULL : realpath(path, NULL);
 	const char *key = canon ? arena_strdup(L->A, canon) : path;
 	free(canon);
 	struct module *m = strmap_get(&L->by_path, key);
@@ -175,14 +176,19 @@ static struct module *load(struct loader *L, const char *path, const char *name,
 	}
 	size_t len = 0;
 	int err = 0;
-	char *text = read_file(path, &len, &err);
-	if (!text) {
-		diag_error(L->D, at, "cannot read '%s': %s", path,
-			   err == EFBIG ? "file is larger than 64 MiB" : strerror(err));
-		return NULL;
+	int file;
+	if (preload) {
+		file = diag_add_file(L->D, path, preload, preload_len);
+	} else {
+		char *text = read_file(path, &len, &err);
+		if (!text) {
+			diag_error(L->D, at, "cannot read '%s': %s", path,
+				   err == EFBIG ? "file is larger than 64 MiB" : strerror(err));
+			return NULL;
+		}
+		file = diag_add_file(L->D, path, text, len);
+		free(text);
 	}
-	int file = diag_add_file(L->D, path, text, len);
-	free(text);
 	if (file < 0) {
 		diag_error(L->D, at, "out of memory reading '%s'", path);
 		return NULL;
@@ -217,7 +223,7 @@ static struct module *load(struct loader *L, const char *path, const char *name,
 			diag_note(L->D, d->name_loc, "searched for '%s.net' in: %s", d->name, list);
 			continue;
 		}
-		struct module *im = load(L, p, d->name, d->name_loc, m, d);
+		struct module *im = load(L, p, d->name, d->name_loc, m, d, NULL, 0);
 		if (!im)
 			continue;
 		for (int j = 0; j < m->nimports; j++)
@@ -238,7 +244,12 @@ static struct module *load(struct loader *L, const char *path, const char *name,
 
 struct module *module_load(struct loader *L, const char *path, struct loc at)
 {
-	return load(L, path, path, at, NULL, NULL);
+	return load(L, path, path, at, NULL, NULL, NULL, 0);
+}
+
+struct module *module_load_text(struct loader *L, const char *path, const char *text, size_t len)
+{
+	return load(L, path, path, loc_none(), NULL, NULL, text, len);
 }
 
 const struct ast *module_find(const struct module *m, const char *name, struct module **from)

@@ -43,6 +43,9 @@ void loader_add_path_list(struct loader *L, const char *list);
 /* Load and parse a file and, recursively, its imports.  NULL when the file
  * cannot be read (reported at `at`, or without location). */
 struct module *module_load(struct loader *L, const char *path, struct loc at);
+/* The same for source text already in memory (tests, fuzzing, the REPL);
+ * `path` names it in messages and decides where its imports are found. */
+struct module *module_load_text(struct loader *L, const char *path, const char *text, size_t len);
 /* Find a declaration visible in m: its own, then its direct imports'.
  * *from is set to the module that defines it. */
 const struct ast *module_find(const struct module *m, const char *name, struct module **from);

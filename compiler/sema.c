@@ -83,6 +83,9 @@ static void inst_notes(struct sema *S)
 	int shown = 0;
 	for (int i = S->nframes - 1; i >= 0 && shown < 8; i--, shown++) {
 		const struct inst_frame *f = &S->frames[i];
+		/* The network being checked on its own was not "used" anywhere. */
+		if (i == 0 && f->call.line == f->decl->name_loc.line && f->call.col == f->decl->name_loc.col)
+			continue;
 		diag_note(S->D, f->call, "in %s '%s' used here",
 			  f->decl->kind == AST_BLOCK ? "block" : "network", f->decl->name);
 	}
@@ -392,9 +395,9 @@ static struct value *apply_op(struct sema *S, enum op op, struct value **in, int
 		struct loc l = e.attr >= 0 && attrs[e.attr].set && attrs[e.attr].loc.file >= 0 &&
 			       attrs[e.attr].loc.line ? attrs[e.attr].loc : at;
 		diag_error(S->D, at, "%s: %s", o->name, e.msg);
-		if (l.line != at.line || l.col != at.col)
+		if (l.line != at.line || l.file != at.file)
 			diag_note(S->D, l, "argument '%s' is given here", o->attrs[e.attr].name);
-		if (e.input >= 0 && e.input < n) {
+		if (e.input >= 0 && e.input < n && n > 1) {
 			char b[96];
 			diag_note(S->D, ins[e.input]->loc, "input %d %s comes from '%s' here", e.input + 1,
 				  shape_str(&ins[e.input]->shape, b, sizeof b), ins[e.input]->name);
@@ -437,7 +440,6 @@ static bool bind_params(struct sema *S, struct env *E, const struct ast *decl,
 	const struct ast_list *ps = &decl->kids;
 	const char *what = decl->kind == AST_BLOCK ? "block" : "network";
 	struct value *vals[256] = { 0 };
-	struct loc locs[256];
 	bool ok = true;
 	int pos = 0;
 	if (ps->n > 256) {
@@ -482,7 +484,6 @@ static bool bind_params(struct sema *S, struct env *E, const struct ast *decl,
 			continue;
 		}
 		vals[k] = g->v;
-		locs[k] = g->v->loc;
 	}
 	/* Defaults are evaluated in the block's own environment, in order, so
 	 * a default may use the parameters before it. */
@@ -497,7 +498,6 @@ static bool bind_params(struct sema *S, struct env *E, const struct ast *decl,
 			} else {
 				vals[k] = eval(S, E, p->a);
 			}
-			locs[k] = p->name_loc;
 		}
 		env_bind(S, E, p->name, vals[k], p->name_loc);
 	}
@@ -753,9 +753,16 @@ static struct value *eval_chain(struct sema *S, struct env *E, const struct ast 
 		return p;
 	}
 	if (v->kind == V_ERROR) {
-		/* Still check the stages' own arguments; do not apply them. */
-		for (int i = 1; i < n->kids.n; i++)
-			eval(S, E, n->kids.v[i]);
+		/* Still check that the stages are layers with valid arguments;
+		 * there is no input to apply them to. */
+		for (int i = 1; i < n->kids.n && !S->D->stopped; i++) {
+			struct layer *L = as_layer(S, E, eval(S, E, n->kids.v[i]), n->kids.v[i]);
+			if (L && L->kind == L_OP) {
+				struct attr attrs[64];
+				bool frozen;
+				bind_attrs(S, L->op, L->args, L->nargs, attrs, &frozen, n->kids.v[i]->loc);
+			}
+		}
 		return v;
 	}
 	if (v->kind == V_LAYER || v->kind == V_SYM) {
@@ -1482,6 +1489,12 @@ void sema_init(struct sema *S, struct arena *A, struct diag_ctx *D,
 bool sema_load(struct sema *S, const char *path)
 {
 	S->main = module_load(&S->L, path, loc_none());
+	return S->main != NULL;
+}
+
+bool sema_load_text(struct sema *S, const char *path, const char *text, size_t len)
+{
+	S->main = module_load_text(&S->L, path, text, len);
 	return S->main != NULL;
 }
 

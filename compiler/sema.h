@@ -39,6 +39,8 @@ void sema_init(struct sema *S, struct arena *A, struct diag_ctx *D,
 	       const char *const *dirs, int ndirs, const char *stdlib_dir);
 /* Load FILE and its imports.  False if it could not be read. */
 bool sema_load(struct sema *S, const char *path);
+/* The same for text in memory, named `path` in messages. */
+bool sema_load_text(struct sema *S, const char *path, const char *text, size_t len);
 /* Check every network (with its defaults), data and train section of the
  * main file.  Errors go to S->D. */
 void sema_check(struct sema *S);

@@ -407,7 +407,7 @@ static void test_summary(void)
 	g->nodes[5]->name = "a/very/long/scope/path/that/goes/on/and/on/and/on/flatten";
 	s = capture(graph_summary, g);
 	ASSERT(has_row(s, "logits dense (frozen) [10] 15,690 1,814,083,944"));
-	ASSERT(has_row(s, "...cope/path/that/goes/on/and/on/and/on/flatten flatten [1568] 0 0"));
+	ASSERT(has_row(s, "...scope/path/that/goes/on/and/on/and/on/flatten flatten [1568] 0 0"));
 	ASSERT(has_row(s, "Trainable params: 96"));
 	ASSERT(has_row(s, "Non-trainable params: 15,706"));
 	ASSERT(has_row(s, "Forward MACs: 1,814,140,392 (1.81 G) per sample"));
