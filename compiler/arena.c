@@ -2,6 +2,7 @@
 #include "arena.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,24 +33,35 @@ void arena_free(struct arena *a)
 	a->used_total = 0;
 }
 
+/* Fault injection: true when this allocation is the one to fail. */
+static bool inject(struct arena *a)
+{
+	if (a->fail_after < 0)
+		return false;
+	if (a->fail_after == 0)
+		return true;
+	a->fail_after--;
+	return false;
+}
+
+static void *fail(struct arena *a)
+{
+	if (a->oom)
+		longjmp(*a->oom, 1);
+	return NULL;
+}
+
 void *netc_malloc(struct arena *a, size_t n)
 {
-	void *p;
-	if (a->fail_after == 0)
-		p = NULL;
-	else {
-		if (a->fail_after > 0)
-			a->fail_after--;
-		p = malloc(n);
-	}
-	if (!p && a->oom)
-		longjmp(*a->oom, 1);
-	return p;
+	void *p = inject(a) ? NULL : malloc(n);
+	return p ? p : fail(a);
 }
 
 void *arena_alloc(struct arena *a, size_t n)
 {
 	struct arena_chunk *c = a->head;
+	if (inject(a))
+		return fail(a);
 	n = (n + 15) & ~(size_t)15;
 	if (n == 0)
 		n = 16;

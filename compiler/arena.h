@@ -17,7 +17,8 @@ struct arena {
 	struct arena_chunk *head;   /* newest chunk first */
 	size_t used_total;          /* bytes handed out, for statistics */
 	jmp_buf *oom;               /* where to go when malloc fails; NULL: return NULL */
-	long fail_after;            /* fault injection: fail when it reaches 0; <0 = never */
+	long fail_after;            /* fault injection: the allocation (arena_alloc or
+				     * netc_malloc call) after this many fails; <0 = never */
 };
 
 /* Initialise an empty arena; no memory is taken until the first alloc. */

@@ -77,6 +77,14 @@ static struct ast *unary(struct parse_ctx *P, int op, struct ast *a, struct loc 
 	return n;
 }
 
+/* A keyword used as a name: an identifier node with its spelling. */
+static struct ast *kw(struct parse_ctx *P, const char *name, struct loc l)
+{
+	struct ast *n = NEW(AST_IDENT, l);
+	n->name = name;
+	return n;
+}
+
 /* A declaration or statement that carries a name: keep where it was written. */
 static struct ast *named(struct parse_ctx *P, enum ast_kind k, struct loc l, struct ast *id)
 {
@@ -98,7 +106,7 @@ static struct ast *named(struct parse_ctx *P, enum ast_kind k, struct loc l, str
 %token CHAIN "@chain" ARROW "=>" EQ "==" NE "!=" LE "<=" GE ">=" IDIV "//" POW "**"
 %token <ast> IDENT "identifier" INT "integer" FLOAT "number" STRING "string"
 
-%type <ast> decl block network section expr primary ifexpr body stmt arg param field
+%type <ast> decl block network section expr primary ifexpr body stmt arg param field fieldname
 %type <list> decls stmts args args1 params params1 exprs exprs1 fields
 
 /* Lowest first.  STMT: an expression statement ends where no operator can
@@ -177,7 +185,19 @@ fields:
 	;
 
 field:
-	IDENT '=' expr %prec STMT { $$ = named(P, AST_FIELD, @$, $1); $$->a = $3; }
+	fieldname '=' expr %prec STMT { $$ = named(P, AST_FIELD, @$, $1); $$->a = $3; }
+	;
+
+/* Field and keyword-argument names may be keywords: `network = lenet`,
+ * `data = digits` in a train section. */
+fieldname:
+	IDENT
+	| IMPORT  { $$ = kw(P, "import", @$); }
+	| BLOCK   { $$ = kw(P, "block", @$); }
+	| NETWORK { $$ = kw(P, "network", @$); }
+	| DATA    { $$ = kw(P, "data", @$); }
+	| TRAIN   { $$ = kw(P, "train", @$); }
+	| INPUT   { $$ = kw(P, "input", @$); }
 	;
 
 params:
@@ -306,7 +326,7 @@ args1:
 
 arg:
 	expr                    { $$ = NEW(AST_ARG, @$); $$->a = $1; }
-	| IDENT '=' expr        { $$ = named(P, AST_ARG, @$, $1); $$->a = $3; }
+	| fieldname '=' expr    { $$ = named(P, AST_ARG, @$, $1); $$->a = $3; }
 	;
 
 exprs:
@@ -379,16 +399,17 @@ struct ast *parse_file(struct arena *A, struct diag_ctx *D, int file)
 	yyscan_t sc = NULL;
 	volatile int scanner_live = 0;
 	P.root = ast_new(A, AST_FILE, (struct loc){ file, 1, 1, 1, 1 });
-	if (!saved) {
-		/* The scanner's fatal handler needs somewhere to unwind to. */
-		if (setjmp(jb)) {
-			if (scanner_live)
-				netc_yylex_destroy(sc);
-			A->oom = NULL;
-			return P.root;
-		}
-		A->oom = &jb;
+	/* Out of memory (or the scanner's fatal handler) unwinds to here so the
+	 * scanner is destroyed, then on to the caller's handler, if any. */
+	if (setjmp(jb)) {
+		if (scanner_live)
+			netc_yylex_destroy(sc);
+		A->oom = saved;
+		if (saved)
+			longjmp(*saved, 1);
+		return P.root;
 	}
+	A->oom = &jb;
 	char *copy = arena_strndup(A, f->text, f->len);
 	check_bytes(&P, copy, f->len);
 	if (netc_yylex_init_extra(&P, &sc) != 0) {

@@ -406,9 +406,10 @@ static struct value *apply_op(struct sema *S, enum op op, struct value **in, int
 		return val_error(S->A, at);
 	}
 	struct node *nd = graph_add(S->g, op, n, ins);
-	memcpy(nd->attr, attrs, sizeof *attrs * (size_t)o->nattrs);
+	if (o->nattrs)
+		memcpy(nd->attr, attrs, sizeof *attrs * (size_t)o->nattrs);
 	nd->shape = out;
-	nd->dtype = ins[0] ? ins[0]->dtype : AST_F32;
+	nd->dtype = n > 0 ? ins[0]->dtype : AST_F32;
 	nd->loc = at;
 	nd->inst = S->scope ? S->scope->inst : NULL;
 	nd->frozen = frozen || (S->scope && S->scope->frozen);
