@@ -22,7 +22,7 @@ void ast_push(struct arena *A, struct ast_list *l, struct ast *n)
 static const char *const kind_names[AST_KIND_COUNT] = {
 	[AST_INT] = "int", [AST_FLOAT] = "float", [AST_STR] = "string",
 	[AST_BOOL] = "bool", [AST_IDENT] = "ident", [AST_LIST] = "list",
-	[AST_CALL] = "call", [AST_ARG] = "arg", [AST_MEMBER] = "member",
+	[AST_CALL] = "call", [AST_ARG] = "arg", [AST_MEMBER] = "member", [AST_INDEX] = "index",
 	[AST_UNARY] = "unary", [AST_BINARY] = "binary", [AST_CHAIN] = "chain",
 	[AST_IF] = "if", [AST_BODY] = "body", [AST_LET] = "let",
 	[AST_RETURN] = "return", [AST_EXPR] = "expr", [AST_INPUT] = "input",

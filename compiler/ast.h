@@ -20,6 +20,7 @@ enum ast_kind {
 	AST_CALL,      /* a = callee; kids = AST_ARG */
 	AST_ARG,       /* name = keyword or NULL; a = value; name_loc */
 	AST_MEMBER,    /* a = object; name = member (a.b) */
+	AST_INDEX,     /* a = list or string; b = index (a[i]) */
 	AST_UNARY,     /* op = AOP_NEG/AOP_NOT/AOP_POS; a */
 	AST_BINARY,    /* op = AOP_*; a, b */
 	AST_CHAIN,     /* kids = stages (>= 2); ival = 1 when written with @chain */

@@ -332,3 +332,31 @@ void graph_dump(FILE *out, const struct graph *g)
 		fprintf(out, "%s %%%d", i ? "," : "", g->outputs[i] ? g->outputs[i]->id : -1);
 	fputc('\n', out);
 }
+
+void graph_prune(struct graph *g)
+{
+	if (g->n == 0)
+		return;
+	bool *live = arena_array(g->A, (size_t)g->n, sizeof *live);
+	for (int i = 0; i < g->noutputs; i++)
+		live[g->outputs[i]->id] = true;
+	/* Nodes are in topological order: one backward sweep marks every node
+	 * an output depends on. */
+	for (int i = g->n - 1; i >= 0; i--) {
+		struct node *n = g->nodes[i];
+		if (n->op == OP_INPUT)
+			live[i] = true;
+		if (!live[i])
+			continue;
+		for (int k = 0; k < n->nin; k++)
+			live[n->in[k]->id] = true;
+	}
+	int k = 0;
+	for (int i = 0; i < g->n; i++)
+		if (live[i]) {
+			g->nodes[k] = g->nodes[i];
+			g->nodes[k]->id = k;
+			k++;
+		}
+	g->n = k;
+}

@@ -59,6 +59,9 @@ struct graph *graph_new(struct arena *A, const char *name);
 struct node *graph_add(struct graph *g, enum op op, int nin, struct node **in);
 void graph_add_output(struct graph *g, struct node *n);
 
+/* Remove the nodes no output depends on (inputs stay); renumber ids. */
+void graph_prune(struct graph *g);
+
 /* Totals for `netc summary`. */
 struct graph_stats {
 	int64_t trainable, non_trainable;   /* parameters (state counts as non-trainable) */

@@ -110,8 +110,8 @@ static struct ast *named(struct parse_ctx *P, enum ast_kind k, struct loc l, str
 %type <list> decls stmts args args1 params params1 exprs exprs1 fields
 
 /* Lowest first.  STMT: an expression statement ends where no operator can
- * continue it, so a line that starts with ( - + . or => continues the one
- * before it (documented in docs/language.md). */
+ * continue it, so a line that starts with ( [ - + . or => continues the
+ * one before it (documented in docs/language.md). */
 %precedence STMT
 %precedence CHAIN
 %left ARROW
@@ -123,7 +123,7 @@ static struct ast *named(struct parse_ctx *P, enum ast_kind k, struct loc l, str
 %left '*' '/' IDIV '%'
 %precedence UMINUS
 %right POW
-%precedence '(' '.'
+%precedence '(' '[' '.'
 
 %%
 
@@ -288,6 +288,7 @@ expr:
 	| '+' expr %prec UMINUS { $$ = unary(P, AOP_POS, $2, @$); }
 	| expr '(' args ')'     { $$ = NEW(AST_CALL, @$); $$->a = $1; $$->kids = $3; }
 	| expr '.' IDENT        { $$ = named(P, AST_MEMBER, @$, $3); $$->a = $1; }
+	| expr '[' expr ']'     { $$ = NEW(AST_INDEX, @$); $$->a = $1; $$->b = $3; }
 	;
 
 primary:

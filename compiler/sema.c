@@ -690,6 +690,16 @@ static struct value *apply(struct sema *S, struct layer *L, struct value **in, i
 		return v;
 	}
 	case L_REPEAT: {
+		if (L->count == 0) {
+			/* repeat(0, f) is the identity. */
+			if (nin == 1)
+				return in[0];
+			struct value *l = val_new(S->A, V_LIST, at);
+			l->items = arena_array(S->A, (size_t)nin, sizeof *l->items);
+			memcpy(l->items, in, sizeof *l->items * (size_t)nin);
+			l->n = nin;
+			return l;
+		}
 		struct value *v = apply(S, L->stages[0], in, nin, at);
 		for (int64_t i = 1; i < L->count && v->kind != V_ERROR && !S->D->stopped; i++)
 			v = apply_value(S, L->stages[0], v, at);
@@ -919,8 +929,8 @@ static struct value *eval_builtin(struct sema *S, struct env *E, const struct as
 		}
 		if (!want_int(S, a[0].v, "repeat", &cnt))
 			return val_error(S->A, at);
-		if (cnt < 1 || cnt > SEMA_REPEAT_MAX) {
-			diag_error(S->D, a[0].v->loc, "repeat count must be between 1 and %d, got %" PRId64,
+		if (cnt < 0 || cnt > SEMA_REPEAT_MAX) {
+			diag_error(S->D, a[0].v->loc, "repeat count must be between 0 and %d, got %" PRId64,
 				   SEMA_REPEAT_MAX, cnt);
 			return val_error(S->A, at);
 		}
@@ -1427,6 +1437,27 @@ static struct value *eval_inner(struct sema *S, struct env *E, const struct ast 
 		v->s = arena_printf(S->A, "%s.%s", o->s, n->name);
 		return v;
 	}
+	case AST_INDEX: {
+		struct value *o = eval(S, E, n->a), *k = eval(S, E, n->b);
+		if (o->kind == V_ERROR || k->kind == V_ERROR)
+			return val_error(S->A, n->loc);
+		if (o->kind != V_LIST || o->pipeline) {
+			diag_error(S->D, n->a->loc, "only lists can be indexed, got %s", describe(S, o));
+			inst_notes(S);
+			return val_error(S->A, n->loc);
+		}
+		if (k->kind != V_INT) {
+			diag_error(S->D, k->loc, "a list index must be an integer, got %s", describe(S, k));
+			return val_error(S->A, n->loc);
+		}
+		int64_t i = k->i < 0 ? k->i + o->n : k->i;
+		if (i < 0 || i >= o->n) {
+			diag_error(S->D, k->loc, "index %" PRId64 " is out of range for a list of %d", k->i, o->n);
+			inst_notes(S);
+			return val_error(S->A, n->loc);
+		}
+		return o->items[i];
+	}
 	case AST_UNARY:
 		return eval_unary(S, E, n);
 	case AST_BINARY:
@@ -1527,6 +1558,9 @@ struct graph *sema_network(struct sema *S, const struct ast *decl, struct module
 		}
 		graph_add_output(g, t->node);
 	}
+	/* Bindings the output does not use (a `let` left over, the head a cut
+	 * skips) are not part of the network. */
+	graph_prune(g);
 	if (g->ninputs == 0) {
 		diag_error(S->D, decl->name_loc, "network '%s' declares no input", decl->name);
 		diag_note(S->D, decl->name_loc, "declare one with 'input x : f32[C, H, W]'");
