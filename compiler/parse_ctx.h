@@ -20,7 +20,11 @@ struct parse_ctx {
 	int file;               /* index in D->files */
 	int line, col;          /* scanner position (next character) */
 	int depth;              /* current ( [ { nesting */
+	struct loc open[LEX_NEST_MAX + 1]; /* where each open bracket is */
+	char open_ch[LEX_NEST_MAX + 1];
 	bool fatal;             /* the scanner gave up: suppress parser errors */
+	int ndecls;             /* top-level declarations parsed so far */
+	int lex_error_decl;     /* 1 + ndecls when the scanner last reported an error */
 	struct loc comment;     /* start of the open block comment */
 	struct ast *root;       /* AST_FILE being built */
 	void *scanner;          /* yyscan_t */

@@ -48,7 +48,7 @@ int netc_yylex(NETC_YYSTYPE *lval, NETC_YYLTYPE *lloc, void *scanner);
 static void netc_yyerror(NETC_YYLTYPE *l, void *scanner, struct parse_ctx *P, const char *msg)
 {
 	(void)scanner;
-	if (P->fatal)
+	if (P->fatal || P->lex_error_decl == P->ndecls + 1)
 		return;
 	if (strcmp(msg, "memory exhausted") == 0) {
 		diag_error(P->D, *l, "expression is nested too deeply");
@@ -56,6 +56,15 @@ static void netc_yyerror(NETC_YYLTYPE *l, void *scanner, struct parse_ctx *P, co
 		return;
 	}
 	diag_error(P->D, *l, "%s", msg);
+	/* A bracket opened on an earlier line and still open is the usual
+	 * cause: point at it. */
+	if (P->depth > 0 && P->depth <= LEX_NEST_MAX) {
+		struct loc o = P->open[P->depth - 1];
+		char c = P->open_ch[P->depth - 1];
+		/* Bodies span lines by nature: name an open '{' only at the end. */
+		if (o.line < l->line && (c != '{' || strstr(msg, "end of file")))
+			diag_note(P->D, o, "to match this '%c'", c);
+	}
 }
 
 #define NEW(k, l) ast_new(P->A, (k), (l))
@@ -133,8 +142,8 @@ file:
 
 decls:
 	%empty                  { $$ = (struct ast_list){0}; }
-	| decls decl            { $$ = $1; if ($2) ast_push(P->A, &$$, $2); }
-	| decls error           { $$ = $1; }
+	| decls decl            { $$ = $1; if ($2) ast_push(P->A, &$$, $2); P->ndecls++; }
+	| decls error           { $$ = $1; P->ndecls++; }
 	;
 
 decl:

@@ -428,6 +428,7 @@ static struct value *apply_op(struct sema *S, enum op op, struct value **in, int
 static struct value *run_body(struct sema *S, struct env *E, const struct ast *body,
 			      const char *cut, bool *cut_found, struct value **inputs, int ninputs,
 			      int *next_input, bool is_network);
+static bool is_tensorish(const struct value *v);
 
 static const char *reserved_arg(const char *name)
 {
@@ -624,6 +625,12 @@ static struct value *instantiate(struct sema *S, const struct ast *decl, struct 
 		int next_input = 0;
 		result = run_body(S, E, decl->a, cut, &found, decl->kind == AST_NETWORK ? ins : NULL,
 				  n, &next_input, decl->kind == AST_NETWORK);
+		if (result->kind != V_ERROR && !is_tensorish(result) && (n > 0 || decl->kind == AST_BLOCK)) {
+			diag_error(S->D, result->loc, "%s '%s' must output tensors, got %s", what, decl->name,
+				   describe(S, result));
+			inst_notes(S);
+			result = val_error(S->A, at);
+		}
 		if (decl->kind == AST_NETWORK && n > 0 && next_input != n && result->kind != V_ERROR) {
 			diag_error(S->D, at, "network '%s' takes %d input%s, got %d", decl->name, next_input,
 				   next_input == 1 ? "" : "s", n);
@@ -1702,6 +1709,11 @@ static void check_train(struct sema *S, struct module *m, const struct ast *d)
 void sema_check(struct sema *S)
 {
 	struct module *m = S->main;
+	/* After syntax errors the tree has holes (a `let` that did not parse
+	 * leaves its name unbound): checking it would only report follow-on
+	 * errors. */
+	if (S->D->nerrors)
+		return;
 	for (int i = 0; i < m->ndecls && !S->D->stopped; i++) {
 		const struct ast *d = m->order[i];
 		enum op op;
@@ -1724,6 +1736,8 @@ struct graph *sema_select(struct sema *S, const char *name)
 {
 	struct module *m = S->main, *dm = m;
 	const struct ast *d = NULL;
+	if (S->D->nerrors)
+		return NULL;
 	if (name) {
 		d = module_find(m, name, &dm);
 		if (!d || (d->kind != AST_NETWORK && d->kind != AST_TRAIN)) {
