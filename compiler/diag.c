@@ -88,6 +88,12 @@ static void show_source(struct diag_ctx *d, struct loc at)
 	const char *s = find_line(&d->files[at.file], at.line, &len);
 	if (!s)
 		return;
+	if (len > 0 && s[len - 1] == '\r')
+		len--;
+	if (at.line == 1 && len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
+		s += 3;
+		len -= 3;
+	}
 	/* Work in characters: skip the UTF-8 continuation bytes.  Lines that
 	 * are very long are shown around the caret only. */
 	int first = 1;

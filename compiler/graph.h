@@ -35,6 +35,7 @@ struct node {
 	int dtype;              /* AST_F32, ... */
 	struct loc loc;         /* the layer call in the source */
 	const char *name;       /* unique in the graph: "layer1/residual_2/conv_1" */
+	const char *let_name;   /* the first `let` that bound it, for messages */
 	struct inst *inst;      /* innermost block/network instance, or NULL */
 	bool frozen;            /* parameters not trained (trainable = false) */
 	int nparams;

@@ -302,10 +302,12 @@ int main(int argc, char **argv)
 	}
 	if (D.nerrors)
 		rc = EXIT_INPUT;
-	if (D.nerrors > 1 || D.nwarnings)
+	if (D.stopped)
+		; /* the fatal line said why we stopped */
+	else if (D.nerrors > 1 || D.nwarnings)
 		fprintf(stderr, "%d error%s%s", D.nerrors, D.nerrors == 1 ? "" : "s",
 			D.nwarnings ? "" : " generated.\n");
-	if (D.nwarnings && (D.nerrors > 1 || D.nwarnings))
+	if (!D.stopped && D.nwarnings)
 		fprintf(stderr, " and %d warning%s generated.\n", D.nwarnings, D.nwarnings == 1 ? "" : "s");
 done:
 	fflush(stdout);

@@ -242,14 +242,25 @@ static struct module *load(struct loader *L, const char *path, const char *name,
 	return m;
 }
 
+/* "models/unet.net" -> "unet", as an import would name it. */
+static const char *module_name(struct loader *L, const char *path)
+{
+	const char *b = strrchr(path, '/');
+	b = b ? b + 1 : path;
+	size_t n = strlen(b);
+	if (n > 4 && strcmp(b + n - 4, ".net") == 0)
+		n -= 4;
+	return arena_strndup(L->A, b, n);
+}
+
 struct module *module_load(struct loader *L, const char *path, struct loc at)
 {
-	return load(L, path, path, at, NULL, NULL, NULL, 0);
+	return load(L, path, module_name(L, path), at, NULL, NULL, NULL, 0);
 }
 
 struct module *module_load_text(struct loader *L, const char *path, const char *text, size_t len)
 {
-	return load(L, path, path, loc_none(), NULL, NULL, text, len);
+	return load(L, path, module_name(L, path), loc_none(), NULL, NULL, text, len);
 }
 
 const struct ast *module_find(const struct module *m, const char *name, struct module **from)

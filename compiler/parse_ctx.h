@@ -26,6 +26,8 @@ struct parse_ctx {
 	int ndecls;             /* top-level declarations parsed so far */
 	int lex_error_decl;     /* 1 + ndecls when the scanner last reported an error */
 	struct loc comment;     /* start of the open block comment */
+	bool in_comment;        /* inside a block comment */
+	struct loc last;        /* the last token scanned (end of input is after it) */
 	struct ast *root;       /* AST_FILE being built */
 	void *scanner;          /* yyscan_t */
 };

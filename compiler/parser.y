@@ -55,14 +55,29 @@ static void netc_yyerror(NETC_YYLTYPE *l, void *scanner, struct parse_ctx *P, co
 		P->fatal = true;
 		return;
 	}
-	diag_error(P->D, *l, "%s", msg);
+	/* After a whole comparison, another comparison operator can only mean
+	 * a chain like 1 < c < 64. */
+	static const char *const cmp[] = { "'<'", "'>'", "<=", ">=", "==", "!=" };
+	const char *hint = "";
+	for (int i = 0; i < 6; i++) {
+		char u[32];
+		snprintf(u, sizeof u, "unexpected %s", cmp[i]);
+		const char *p = strstr(msg, u);
+		if (p && (p[strlen(u)] == 0 || p[strlen(u)] == ','))
+			hint = "; comparisons do not chain (use 'and')";
+	}
+	diag_error(P->D, *l, "%s%s", msg, hint);
+	/* A declaration keyword inside a body means the body was not closed. */
+	bool decl_kw = strstr(msg, "unexpected network") || strstr(msg, "unexpected block") ||
+		       strstr(msg, "unexpected data") || strstr(msg, "unexpected train") ||
+		       strstr(msg, "unexpected import");
 	/* A bracket opened on an earlier line and still open is the usual
 	 * cause: point at it. */
 	if (P->depth > 0 && P->depth <= LEX_NEST_MAX) {
 		struct loc o = P->open[P->depth - 1];
 		char c = P->open_ch[P->depth - 1];
 		/* Bodies span lines by nature: name an open '{' only at the end. */
-		if (o.line < l->line && (c != '{' || strstr(msg, "end of file")))
+		if (o.line < l->line && (c != '{' || strstr(msg, "end of file") || decl_kw))
 			diag_note(P->D, o, "to match this '%c'", c);
 	}
 }
@@ -357,7 +372,12 @@ exprs1:
 static void check_bytes(struct parse_ctx *P, char *s, size_t n)
 {
 	int line = 1, col = 1;
-	for (size_t i = 0; i < n;) {
+	size_t i = 0;
+	/* A UTF-8 byte order mark is not part of the text. */
+	if (n >= 3 && (unsigned char)s[0] == 0xEF && (unsigned char)s[1] == 0xBB &&
+	    (unsigned char)s[2] == 0xBF)
+		i = 3;
+	while (i < n) {
 		unsigned char c = (unsigned char)s[i];
 		struct loc at = { P->file, line, col, line, col + 1 };
 		if (c == '\n') {
@@ -378,7 +398,7 @@ static void check_bytes(struct parse_ctx *P, char *s, size_t n)
 			continue;
 		}
 		/* Length and minimum value of a UTF-8 sequence by its lead byte. */
-		int len = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? (c <= 0xEF ? 3 : 0) : c >= 0xC2 ? 2 : 0;
+		int len = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? (c <= 0xEF ? 3 : 0) : c >= 0xC0 ? 2 : 0;
 		bool ok = len > 0 && i + (size_t)len <= n;
 		uint32_t cp = len == 2 ? c & 0x1F : len == 3 ? c & 0x0F : c & 0x07;
 		for (int k = 1; ok && k < len; k++) {
@@ -387,12 +407,29 @@ static void check_bytes(struct parse_ctx *P, char *s, size_t n)
 				ok = false;
 			cp = cp << 6 | (cc & 0x3F);
 		}
-		if (ok && ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+		if (ok && ((len == 2 && cp < 0x80) || (len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
 			   (len == 4 && (cp < 0x10000 || cp > 0x10FFFF))))
 			ok = false;
 		if (!ok) {
-			diag_error(P->D, at, "invalid UTF-8 byte 0x%02x in source file", c);
-			s[i++] = ' ';
+			/* One error for the lead byte and the continuation bytes
+			 * that follow it (at most the sequence's length). */
+			size_t k = 1;
+			while (len > 1 && k < (size_t)len && i + k < n &&
+			       ((unsigned char)s[i + k] & 0xC0) == 0x80)
+				k++;
+			if (k == 1) {
+				diag_error(P->D, at, "invalid UTF-8 byte 0x%02x in source file", c);
+			} else {
+				char b[32];
+				size_t m = 0;
+				for (size_t j = 0; j < k; j++)
+					m += (size_t)snprintf(b + m, sizeof b - m, "%s0x%02x", j ? " " : "",
+							      (unsigned char)s[i + j]);
+				diag_error(P->D, at, "invalid UTF-8 sequence %s in source file", b);
+			}
+			for (size_t j = 0; j < k; j++)
+				s[i + j] = ' ';
+			i += k;
 			col++;
 			continue;
 		}
@@ -429,7 +466,8 @@ struct ast *parse_file(struct arena *A, struct diag_ctx *D, int file)
 	}
 	scanner_live = 1;
 	P.scanner = sc;
-	netc_yy_scan_bytes(copy, (int)f->len, sc);
+	size_t skip = f->len >= 3 && memcmp(copy, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+	netc_yy_scan_bytes(copy + skip, (int)(f->len - skip), sc);
 	netc_yyparse(sc, &P);
 	netc_yylex_destroy(sc);
 	scanner_live = 0;

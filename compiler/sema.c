@@ -117,12 +117,38 @@ static const char *suggest_layer(struct sema *S, struct env *E, const char *name
 	return suggest(name, cands, n);
 }
 
+/* A declaration in a module that m's imports import, but m does not. */
+static const struct ast *find_indirect(const struct module *m, const char *name, int depth)
+{
+	if (depth > 4)
+		return NULL;
+	for (int i = 0; i < m->nimports; i++) {
+		const struct module *im = m->imports[i];
+		for (int j = 0; j < im->nimports; j++) {
+			struct module *from;
+			const struct ast *d = module_find(im->imports[j], name, &from);
+			if (d)
+				return d;
+		}
+		const struct ast *d = find_indirect(im, name, depth + 1);
+		if (d)
+			return d;
+	}
+	return NULL;
+}
+
 static void unknown_layer(struct sema *S, struct env *E, const char *name, struct loc at)
 {
 	diag_error(S->D, at, "unknown layer '%s'", name);
-	const char *s = suggest_layer(S, E, name);
-	if (s)
-		diag_note(S->D, at, "did you mean '%s'?", s);
+	const struct ast *d = find_indirect(E->mod, name, 0);
+	if (d && (d->kind == AST_BLOCK || d->kind == AST_NETWORK)) {
+		diag_note(S->D, d->name_loc, "%s '%s' is defined here, in a module this file does not import (imports are not transitive)",
+			  d->kind == AST_BLOCK ? "block" : "network", name);
+	} else {
+		const char *s = suggest_layer(S, E, name);
+		if (s)
+			diag_note(S->D, at, "did you mean '%s'?", s);
+	}
 	inst_notes(S);
 }
 
@@ -260,7 +286,7 @@ static bool to_attr(struct sema *S, const char *opname, const struct attr_spec *
 			char list[256];
 			size_t k = 0;
 			list[0] = 0;
-			for (int i = 0; sym_name(sp->syms, i, buf, sizeof buf) && k < sizeof list - 64; i++)
+			for (int i = 0; *sym_name(sp->syms, i, buf, sizeof buf) && k < sizeof list - 64; i++)
 				k += (size_t)snprintf(list + k, sizeof list - k, "%s%s", i ? ", " : "", buf);
 			diag_error(S->D, v->loc, "%s: argument '%s' expects one of %s%s, got %s", opname,
 				   sp->name, list, sp->type == AT_INIT ? " or a number" : "", describe(S, v));
@@ -276,7 +302,10 @@ static bool bind_attrs(struct sema *S, enum op op, const struct varg *args, int 
 {
 	const struct op_info *o = &op_table[op];
 	bool ok = true, given[64] = { 0 };
-	int pos = 0;
+	struct loc given_at[64];
+	int pos = 0, npos = 0;
+	for (int i = 0; i < nargs; i++)
+		npos += !args[i].name;
 	for (int i = 0; i < nargs; i++) {
 		const struct varg *g = &args[i];
 		int k;
@@ -305,8 +334,9 @@ static bool bind_attrs(struct sema *S, enum op op, const struct varg *args, int 
 		} else {
 			k = pos++;
 			if (k >= o->nattrs) {
-				diag_error(S->D, g->v->loc, "%s takes %d argument%s, got more", o->name,
-					   o->nattrs, o->nattrs == 1 ? "" : "s");
+				if (k == o->nattrs)
+					diag_error(S->D, g->v->loc, "%s takes %d argument%s, got %d", o->name,
+						   o->nattrs, o->nattrs == 1 ? "" : "s", npos);
 				ok = false;
 				continue;
 			}
@@ -314,10 +344,12 @@ static bool bind_attrs(struct sema *S, enum op op, const struct varg *args, int 
 		if (given[k]) {
 			diag_error(S->D, g->name ? g->name_loc : g->v->loc,
 				   "%s: argument '%s' is given twice", o->name, o->attrs[k].name);
+			diag_note(S->D, given_at[k], "first given here");
 			ok = false;
 			continue;
 		}
 		given[k] = true;
+		given_at[k] = g->name ? g->name_loc : g->v->loc;
 		if (!to_attr(S, o->name, &o->attrs[k], g->v, &out[k]))
 			ok = false;
 	}
@@ -366,13 +398,23 @@ static int collect_inputs(struct sema *S, struct value **in, int nin, struct nod
 
 enum { MAX_INPUTS = 1024 };
 
+/* Number of tensors in values that may be lists (flattened one level). */
+static int count_flat(struct value **in, int nin)
+{
+	int n = 0;
+	for (int i = 0; i < nin; i++)
+		n += in[i]->kind == V_LIST ? in[i]->n : 1;
+	return n < MAX_INPUTS ? n : MAX_INPUTS;
+}
+
 static struct value *apply_op(struct sema *S, enum op op, struct value **in, int nin,
 			      const struct varg *args, int nargs, struct loc at)
 {
 	const struct op_info *o = &op_table[op];
-	struct node *ins[MAX_INPUTS];
+	int cap = count_flat(in, nin);
+	struct node **ins = arena_array(S->A, (size_t)(cap ? cap : 1), sizeof *ins);
 	bool poisoned = false, frozen = false;
-	int n = collect_inputs(S, in, nin, ins, MAX_INPUTS, &poisoned, o->name, at);
+	int n = collect_inputs(S, in, nin, ins, cap, &poisoned, o->name, at);
 	struct attr *attrs = arena_array(S->A, (size_t)(o->nattrs ? o->nattrs : 1), sizeof *attrs);
 	if (!bind_attrs(S, op, args, nargs, attrs, &frozen, at) || poisoned)
 		return val_error(S->A, at);
@@ -385,7 +427,7 @@ static struct value *apply_op(struct sema *S, enum op op, struct value **in, int
 		inst_notes(S);
 		return val_error(S->A, at);
 	}
-	struct shape shapes[MAX_INPUTS];
+	struct shape *shapes = arena_array(S->A, (size_t)(n ? n : 1), sizeof *shapes);
 	for (int i = 0; i < n; i++)
 		shapes[i] = ins[i]->shape;
 	struct op_call c = { op, n, shapes, attrs };
@@ -399,8 +441,25 @@ static struct value *apply_op(struct sema *S, enum op op, struct value **in, int
 			diag_note(S->D, l, "argument '%s' is given here", o->attrs[e.attr].name);
 		if (e.input >= 0 && e.input < n && n > 1) {
 			char b[96];
-			diag_note(S->D, ins[e.input]->loc, "input %d %s comes from '%s' here", e.input + 1,
-				  shape_str(&ins[e.input]->shape, b, sizeof b), ins[e.input]->name);
+			const struct node *src = ins[e.input];
+			struct loc from = src->loc;
+			const char *what = src->name;
+			/* A tensor made inside a block used here: point at the use. */
+			const struct inst *here = S->scope ? S->scope->inst : NULL;
+			for (const struct inst *i = src->inst; i; i = i->parent) {
+				/* The first enclosing instance of src whose parent is
+				 * also around the error: its call made src. */
+				bool common = i->parent == NULL;
+				for (const struct inst *h = here; h && !common; h = h->parent)
+					common = h == i->parent;
+				if (common) {
+					from = i->call;
+					what = src->let_name ? src->let_name : i->path;
+					break;
+				}
+			}
+			diag_note(S->D, from, "input %d %s comes from '%s' here", e.input + 1,
+				  shape_str(&src->shape, b, sizeof b), what);
 		}
 		inst_notes(S);
 		return val_error(S->A, at);
@@ -443,7 +502,9 @@ static bool bind_params(struct sema *S, struct env *E, const struct ast *decl,
 	const char *what = decl->kind == AST_BLOCK ? "block" : "network";
 	struct value *vals[256] = { 0 };
 	bool ok = true;
-	int pos = 0;
+	int pos = 0, npos = 0;
+	for (int i = 0; i < nargs; i++)
+		npos += !args[i].name;
 	if (ps->n > 256) {
 		diag_error(S->D, decl->name_loc, "%s '%s' has more than 256 parameters", what, decl->name);
 		return false;
@@ -472,9 +533,11 @@ static bool bind_params(struct sema *S, struct env *E, const struct ast *decl,
 		} else {
 			k = pos++;
 			if (k >= ps->n) {
-				diag_error(S->D, g->v->loc, "%s '%s' takes %d parameter%s, got more", what,
-					   decl->name, ps->n, ps->n == 1 ? "" : "s");
-				diag_note(S->D, decl->name_loc, "%s '%s' is defined here", what, decl->name);
+				if (k == ps->n) {
+					diag_error(S->D, g->v->loc, "%s '%s' takes %d parameter%s, got %d", what,
+						   decl->name, ps->n, ps->n == 1 ? "" : "s", npos);
+					diag_note(S->D, decl->name_loc, "%s '%s' is defined here", what, decl->name);
+				}
 				ok = false;
 				continue;
 			}
@@ -534,17 +597,18 @@ static struct value *instantiate(struct sema *S, const struct ast *decl, struct 
 		diag_note(S->D, decl->name_loc, "%s '%s' is defined here", what, decl->name);
 		return val_error(S->A, at);
 	}
-	if (S->nframes >= SEMA_INST_DEPTH_MAX) {
+	if (S->nframes > SEMA_INST_DEPTH_MAX) {
 		diag_error(S->D, at, "blocks are nested more than %d deep", SEMA_INST_DEPTH_MAX);
 		return val_error(S->A, at);
 	}
 	/* Flatten list inputs and check them. */
-	struct value *ins[MAX_INPUTS];
+	int cap = count_flat(in, nin);
+	struct value **ins = arena_array(S->A, (size_t)(cap ? cap : 1), sizeof *ins);
 	int n = 0;
 	for (int i = 0; i < nin; i++) {
 		struct value *v = in[i];
 		int cnt = v->kind == V_LIST ? v->n : 1;
-		for (int j = 0; j < cnt && n < MAX_INPUTS; j++) {
+		for (int j = 0; j < cnt && n < cap; j++) {
 			struct value *t = v->kind == V_LIST ? v->items[j] : v;
 			if (t->kind == V_ERROR)
 				return val_error(S->A, at);
@@ -625,8 +689,21 @@ static struct value *instantiate(struct sema *S, const struct ast *decl, struct 
 		int next_input = 0;
 		result = run_body(S, E, decl->a, cut, &found, decl->kind == AST_NETWORK ? ins : NULL,
 				  n, &next_input, decl->kind == AST_NETWORK);
-		if (result->kind != V_ERROR && !is_tensorish(result) && (n > 0 || decl->kind == AST_BLOCK)) {
-			diag_error(S->D, result->loc, "%s '%s' must output tensors, got %s", what, decl->name,
+		if (decl->kind == AST_NETWORK && n == 0 && next_input == 0 && result->kind != V_ERROR) {
+			diag_error(S->D, decl->name_loc, "network '%s' declares no input", decl->name);
+			diag_note(S->D, decl->name_loc, "declare one with 'input x : f32[C, H, W]'");
+			result = val_error(S->A, at);
+		}
+		if (result->kind != V_ERROR && !is_tensorish(result)) {
+			/* Point at the statement that gives the output. */
+			const struct ast_list *st = &decl->a->kids;
+			struct loc where = st->n ? st->v[st->n - 1]->loc : decl->name_loc;
+			for (int i = 0; i < st->n; i++)
+				if (st->v[i]->kind == AST_RETURN) {
+					where = st->v[i]->loc;
+					break;
+				}
+			diag_error(S->D, where, "%s '%s' must output tensors, got %s", what, decl->name,
 				   describe(S, result));
 			inst_notes(S);
 			result = val_error(S->A, at);
@@ -673,7 +750,7 @@ static struct value *apply(struct sema *S, struct layer *L, struct value **in, i
 		return val_error(S->A, at);
 	switch (L->kind) {
 	case L_OP: {
-		struct value *all[MAX_INPUTS];
+		struct value **all = arena_array(S->A, (size_t)(nin + L->ninputs + 1), sizeof *all);
 		int n = 0;
 		for (int i = 0; i < nin && n < MAX_INPUTS; i++)
 			all[n++] = in[i];
@@ -682,7 +759,7 @@ static struct value *apply(struct sema *S, struct layer *L, struct value **in, i
 		return apply_op(S, L->op, all, n, L->args, L->nargs, at);
 	}
 	case L_DECL: {
-		struct value *all[MAX_INPUTS];
+		struct value **all = arena_array(S->A, (size_t)(nin + L->ninputs + 1), sizeof *all);
 		int n = 0;
 		for (int i = 0; i < nin && n < MAX_INPUTS; i++)
 			all[n++] = in[i];
@@ -832,6 +909,14 @@ static struct varg *eval_args(struct sema *S, struct env *E, const struct ast *c
 		a[i].v = eval(S, E, g->a);
 		if (a[i].v->kind == V_ERROR)
 			*err = true;
+		if (!g->name && i > 0 && a[i - 1].name) {
+			const struct ast *fn = call->a;
+			if (fn->kind == AST_IDENT)
+				diag_error(S->D, g->loc, "%s: positional argument after a keyword argument", fn->name);
+			else
+				diag_error(S->D, g->loc, "positional argument after a keyword argument");
+			*err = true;
+		}
 		for (int j = 0; j < i && g->name; j++)
 			if (a[j].name && strcmp(a[j].name, g->name) == 0) {
 				diag_error(S->D, g->name_loc, "argument '%s' is given twice", g->name);
@@ -895,15 +980,19 @@ static struct value *eval_builtin(struct sema *S, struct env *E, const struct as
 		}
 		if (idx < 1 || idx > sh->rank) {
 			char b[96];
-			diag_error(S->D, a[1].v->loc, "dim: tensor %s has no dimension %" PRId64 " (dimensions are 1 to %d)",
-				   shape_str(sh, b, sizeof b), k, sh->rank);
+			diag_error(S->D, a[1].v->loc, "dim: tensor %s has no dimension %" PRId64 " (dimensions are 1 to %d, or -%d to -1)",
+				   shape_str(sh, b, sizeof b), k, sh->rank, sh->rank);
 			return val_error(S->A, at);
 		}
 		return val_int(S->A, sh->d[idx - 1], at);
 	}
 	case 1: /* len */
-		if (n != 1 || (a[0].v->kind != V_LIST && a[0].v->kind != V_STR)) {
-			diag_error(S->D, at, "len takes one list or string");
+		if (n != 1) {
+			diag_error(S->D, at, "len takes 1 argument, got %d", n);
+			return val_error(S->A, at);
+		}
+		if (a[0].v->kind != V_LIST && a[0].v->kind != V_STR) {
+			diag_error(S->D, a[0].v->loc, "len expects a list or a string, got %s", describe(S, a[0].v));
 			return val_error(S->A, at);
 		}
 		return val_int(S->A, a[0].v->kind == V_LIST ? a[0].v->n : (int64_t)strlen(a[0].v->s), at);
@@ -1002,7 +1091,7 @@ static struct value *eval_call(struct sema *S, struct env *E, const struct ast *
 			inst_notes(S);
 			return val_error(S->A, n->loc);
 		}
-		struct value *ins[MAX_INPUTS];
+		struct value **ins = arena_array(S->A, (size_t)k + 1, sizeof *ins);
 		for (int i = 0; i < k && i < MAX_INPUTS; i++)
 			ins[i] = args[i].v;
 		return apply(S, base, ins, k < MAX_INPUTS ? k : MAX_INPUTS, n->loc);
@@ -1015,7 +1104,7 @@ static struct value *eval_call(struct sema *S, struct env *E, const struct ast *
 	L->nargs = n->kids.n - k;
 	if (k == 0)
 		return layer_value(S, L, n->loc);
-	struct value *ins[MAX_INPUTS];
+	struct value **ins = arena_array(S->A, (size_t)k + 1, sizeof *ins);
 	for (int i = 0; i < k && i < MAX_INPUTS; i++)
 		ins[i] = args[i].v;
 	return apply(S, L, ins, k < MAX_INPUTS ? k : MAX_INPUTS, n->loc);
@@ -1254,6 +1343,8 @@ static void name_tensor(struct sema *S, struct value *v, const char *name)
 	if (v->kind != V_TENSOR)
 		return;
 	struct node *nd = v->node;
+	if (!nd->let_name)
+		nd->let_name = name;
 	if (nd->op == OP_INPUT || nd->inst != (S->scope ? S->scope->inst : NULL))
 		return;
 	const char *prefix = S->scope && S->scope->inst ? S->scope->inst->path : NULL;
@@ -1285,8 +1376,13 @@ static struct value *make_input(struct sema *S, struct env *E, const struct ast 
 		struct value *d = eval(S, E, st->kids.v[i]);
 		if (d->kind == V_ERROR)
 			return d;
-		if (d->kind != V_INT || d->i < 1 || d->i > SHAPE_DIM_MAX) {
+		if (d->kind != V_INT || d->i < 1) {
 			diag_error(S->D, d->loc, "dimension %d of input '%s' must be a positive integer, got %s",
+				   i + 1, st->name, describe(S, d));
+			return val_error(S->A, st->loc);
+		}
+		if (d->i > SHAPE_DIM_MAX) {
+			diag_error(S->D, d->loc, "dimension %d of input '%s' must be at most 2^40, got %s",
 				   i + 1, st->name, describe(S, d));
 			return val_error(S->A, st->loc);
 		}
@@ -1294,7 +1390,9 @@ static struct value *make_input(struct sema *S, struct env *E, const struct ast 
 	}
 	int64_t total;
 	if (!shape_numel(&sh, &total)) {
-		diag_error(S->D, st->loc, "input '%s' has too many elements", st->name);
+		char b[128];
+		diag_error(S->D, st->loc, "input '%s' %s has more than 2^40 elements", st->name,
+			   shape_str(&sh, b, sizeof b));
 		return val_error(S->A, st->loc);
 	}
 	struct node *nd = graph_add(S->g, OP_INPUT, 0, NULL);
@@ -1500,12 +1598,18 @@ static struct value *eval(struct sema *S, struct env *E, const struct ast *n)
 	if (S->D->stopped)
 		return val_error(S->A, n->loc);
 	if (S->depth >= SEMA_EVAL_DEPTH_MAX) {
-		diag_error(S->D, n->loc, "expression is nested more than %d levels deep", SEMA_EVAL_DEPTH_MAX);
+		/* One report per overflow: the siblings on the way back up are
+		 * just as deep. */
+		if (!S->depth_reported)
+			diag_error(S->D, n->loc, "expression is nested more than %d levels deep",
+				   SEMA_EVAL_DEPTH_MAX);
+		S->depth_reported = true;
 		return val_error(S->A, n->loc);
 	}
 	S->depth++;
 	struct value *v = eval_inner(S, E, n);
-	S->depth--;
+	if (--S->depth == 0)
+		S->depth_reported = false;
 	return v;
 }
 
@@ -1624,7 +1728,11 @@ static struct data_info *check_data(struct sema *S, struct module *m, const stru
 	di = arena_alloc(S->A, sizeof *di);
 	struct section *sec = eval_section(S, m, d);
 	di->decl = d;
-	schema_check_data(S->D, S->A, sec, di);
+	if (!schema_check_data(S->D, S->A, sec, di)) {
+		/* What a broken section says is not to be checked against. */
+		di->sample.rank = 0;
+		di->nclasses = 0;
+	}
 	strmap_put(S->A, &S->data, d->name, di);
 	return di;
 }
@@ -1688,6 +1796,14 @@ static void check_train(struct sema *S, struct module *m, const struct ast *d)
 		} else if (v->kind != V_ERROR) {
 			diag_error(S->D, v->loc, "field 'data' expects the name of a data section, got %s",
 				   describe(S, v));
+			const char *c[512];
+			int nc = 0;
+			for (int i = 0; i < m->ndecls && nc < 512; i++)
+				if (m->order[i]->kind == AST_DATA)
+					c[nc++] = m->order[i]->name;
+			const char *s = v->kind == V_SYM ? suggest(v->s, c, nc) : NULL;
+			if (s)
+				diag_note(S->D, v->loc, "did you mean '%s'?", s);
 		}
 	}
 	if (g && di && di->sample.rank > 0 && g->ninputs > 0) {

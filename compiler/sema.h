@@ -25,6 +25,7 @@ struct sema {
 	int64_t world;              /* number of ranks; 1 when checking */
 	/* evaluation state */
 	int depth;                  /* eval recursion */
+	bool depth_reported;        /* the depth limit was reported on the way down */
 	struct inst_frame *frames;  /* block/network instantiations in progress */
 	int nframes, capframes;
 	struct graph *g;            /* graph being built */
