@@ -488,6 +488,7 @@ static struct value *run_body(struct sema *S, struct env *E, const struct ast *b
 			      const char *cut, bool *cut_found, struct value **inputs, int ninputs,
 			      int *next_input, bool is_network);
 static bool is_tensorish(const struct value *v);
+static struct value *eval_call(struct sema *S, struct env *E, const struct ast *n, bool stage);
 
 static const char *reserved_arg(const char *name)
 {
@@ -749,22 +750,17 @@ static struct value *apply(struct sema *S, struct layer *L, struct value **in, i
 	if (S->D->stopped)
 		return val_error(S->A, at);
 	switch (L->kind) {
-	case L_OP: {
-		struct value **all = arena_array(S->A, (size_t)(nin + L->ninputs + 1), sizeof *all);
-		int n = 0;
-		for (int i = 0; i < nin && n < MAX_INPUTS; i++)
-			all[n++] = in[i];
-		for (int i = 0; i < L->ninputs && n < MAX_INPUTS; i++)
-			all[n++] = L->inputs[i];
-		return apply_op(S, L->op, all, n, L->args, L->nargs, at);
-	}
+	case L_OP:
 	case L_DECL: {
+		/* The flowing tensors first, then those given in the call. */
 		struct value **all = arena_array(S->A, (size_t)(nin + L->ninputs + 1), sizeof *all);
 		int n = 0;
 		for (int i = 0; i < nin && n < MAX_INPUTS; i++)
 			all[n++] = in[i];
 		for (int i = 0; i < L->ninputs && n < MAX_INPUTS; i++)
 			all[n++] = L->inputs[i];
+		if (L->kind == L_OP)
+			return apply_op(S, L->op, all, n, L->args, L->nargs, at);
 		return instantiate(S, L->decl, L->mod, L->args, L->nargs, all, n, at);
 	}
 	case L_CHAIN: {
@@ -825,6 +821,18 @@ static bool is_tensorish(const struct value *v)
 	return true;
 }
 
+/* A stage after => : a layer, possibly holding tensors for later. */
+static struct value *eval_stage(struct sema *S, struct env *E, const struct ast *n)
+{
+	if (n->kind == AST_CALL && !E->section && !S->D->stopped && S->depth < SEMA_EVAL_DEPTH_MAX) {
+		S->depth++;
+		struct value *v = eval_call(S, E, n, true);
+		S->depth--;
+		return v;
+	}
+	return eval(S, E, n);
+}
+
 /* a => b => c */
 static struct value *eval_chain(struct sema *S, struct env *E, const struct ast *n)
 {
@@ -851,7 +859,7 @@ static struct value *eval_chain(struct sema *S, struct env *E, const struct ast 
 		/* Still check that the stages are layers with valid arguments;
 		 * there is no input to apply them to. */
 		for (int i = 1; i < n->kids.n && !S->D->stopped; i++) {
-			struct layer *L = as_layer(S, E, eval(S, E, n->kids.v[i]), n->kids.v[i]);
+			struct layer *L = as_layer(S, E, eval_stage(S, E, n->kids.v[i]), n->kids.v[i]);
 			if (L && L->kind == L_OP) {
 				struct attr attrs[64];
 				bool frozen;
@@ -866,7 +874,7 @@ static struct value *eval_chain(struct sema *S, struct env *E, const struct ast 
 		L->stages = arena_array(S->A, (size_t)n->kids.n, sizeof *L->stages);
 		bool ok = true;
 		for (int i = 0; i < n->kids.n; i++) {
-			struct value *s = i ? eval(S, E, n->kids.v[i]) : v;
+			struct value *s = i ? eval_stage(S, E, n->kids.v[i]) : v;
 			struct layer *sl = as_layer(S, E, s, n->kids.v[i]);
 			if (!sl)
 				ok = false;
@@ -883,7 +891,7 @@ static struct value *eval_chain(struct sema *S, struct env *E, const struct ast 
 	}
 	for (int i = 1; i < n->kids.n; i++) {
 		const struct ast *st = n->kids.v[i];
-		struct value *s = eval(S, E, st);
+		struct value *s = eval_stage(S, E, st);
 		struct layer *L = as_layer(S, E, s, st);
 		if (!L || v->kind == V_ERROR) {
 			v = val_error(S->A, n->loc);
@@ -1044,7 +1052,9 @@ static struct value *eval_builtin(struct sema *S, struct env *E, const struct as
 	return NULL;
 }
 
-static struct value *eval_call(struct sema *S, struct env *E, const struct ast *n)
+/* A call.  As a chain stage (`y => add(s)`), tensors given in the call
+ * wait for the flowing tensor instead of being applied at once. */
+static struct value *eval_call(struct sema *S, struct env *E, const struct ast *n, bool stage)
 {
 	const struct ast *fn = n->a;
 	if (fn->kind == AST_IDENT && !env_lookup(E, fn->name)) {
@@ -1094,6 +1104,13 @@ static struct value *eval_call(struct sema *S, struct env *E, const struct ast *
 		struct value **ins = arena_array(S->A, (size_t)k + 1, sizeof *ins);
 		for (int i = 0; i < k && i < MAX_INPUTS; i++)
 			ins[i] = args[i].v;
+		if (stage) {
+			struct layer *L = arena_alloc(S->A, sizeof *L);
+			*L = *base;
+			L->inputs = ins;
+			L->ninputs = k < MAX_INPUTS ? k : MAX_INPUTS;
+			return layer_value(S, L, n->loc);
+		}
 		return apply(S, base, ins, k < MAX_INPUTS ? k : MAX_INPUTS, n->loc);
 	}
 	struct layer *L = layer_new(S, base->kind, base->name);
@@ -1107,6 +1124,11 @@ static struct value *eval_call(struct sema *S, struct env *E, const struct ast *
 	struct value **ins = arena_array(S->A, (size_t)k + 1, sizeof *ins);
 	for (int i = 0; i < k && i < MAX_INPUTS; i++)
 		ins[i] = args[i].v;
+	if (stage) {
+		L->inputs = ins;
+		L->ninputs = k < MAX_INPUTS ? k : MAX_INPUTS;
+		return layer_value(S, L, n->loc);
+	}
 	return apply(S, L, ins, k < MAX_INPUTS ? k : MAX_INPUTS, n->loc);
 }
 
@@ -1527,7 +1549,7 @@ static struct value *eval_inner(struct sema *S, struct env *E, const struct ast 
 		return v;
 	}
 	case AST_CALL:
-		return eval_call(S, E, n);
+		return eval_call(S, E, n, false);
 	case AST_MEMBER: {
 		/* val.loss in train sections: a dotted symbol. */
 		struct value *o = eval(S, E, n->a);

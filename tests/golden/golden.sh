@@ -1,6 +1,7 @@
 #!/bin/sh
 # tests/golden/golden.sh - `netc check` on every stdlib module and example,
-# `netc summary` of every stdlib network and example against the golden
+# `netc summary` of every stdlib network, example and tests/golden/lang
+# program against the golden
 # tables in tests/golden/expected/, and `netc graph` of LeNet-5 and
 # ResNet-18 against golden .dot files.
 #
@@ -58,6 +59,10 @@ for f in "$top"/stdlib/*.net; do
 done
 for f in "$top"/examples/*.net; do
 	run "summary-example-$(basename "$f" .net).txt" "$NETC" summary "$f"
+done
+
+for f in "$here"/lang/*.net; do
+	run "summary-lang-$(basename "$f" .net).txt" "$NETC" summary "$f"
 done
 
 run graph-lenet.dot "$NETC" graph "$top/stdlib/lenet.net" lenet -o -
