@@ -175,10 +175,63 @@ static void dense_case(struct gc_report *rep, int n, int in, int out, int bias, 
 	gc_problem_free(&p);
 }
 
+/* A random valid case: sizes 1 to 7 (1 to 4 in 3-D, 1 to 5 for
+ * conv_transpose's input), kernel 1 to 3, stride 1 to 3, dilation 1 to 2,
+ * independent low and high padding 0 to 2, groups 1 to 3. */
+static void random_case(struct gc_rng *rng, int transpose, int nd, struct conv_case *cc)
+{
+	for (;;) {
+		int ok = 1;
+		*cc = (struct conv_case){ .transpose = transpose, .nd = nd };
+		cc->n = gc_below(rng, 2) ? 3 : 1;
+		cc->groups = 1 + (int)gc_below(rng, 3);
+		cc->c = cc->groups * (1 + (int)gc_below(rng, 2));
+		cc->k = cc->groups * (1 + (int)gc_below(rng, 2));
+		cc->bias = (int)gc_below(rng, 2);
+		for (int j = 0; j < nd; j++) {
+			int64_t out;
+			cc->in[j] = 1 + (int)gc_below(rng, transpose ? 5 : nd == 3 ? 4 : 7);
+			cc->kernel[j] = 1 + (int)gc_below(rng, 3);
+			cc->stride[j] = 1 + (int)gc_below(rng, 3);
+			cc->dil[j] = 1 + (int)gc_below(rng, 2);
+			cc->lo[j] = (int)gc_below(rng, 3);
+			cc->hi[j] = (int)gc_below(rng, 3);
+			if (transpose) {
+				int m = cc->stride[j] > cc->dil[j] ? cc->stride[j] : cc->dil[j];
+				cc->opad[j] = (int)gc_below(rng, m);
+				out = nrt_conv_transpose_out_dim(cc->in[j], cc->kernel[j], cc->stride[j],
+								 cc->lo[j], cc->hi[j], cc->dil[j],
+								 cc->opad[j]);
+			} else {
+				out = nrt_conv_out_dim(cc->in[j], cc->kernel[j], cc->stride[j],
+						       cc->lo[j], cc->hi[j], cc->dil[j]);
+			}
+			ok &= out >= 1;
+		}
+		if (ok)
+			return;
+	}
+}
+
+enum { RANDOM_CASES = 20 };   /* per kind and number of dimensions */
+
 void gc_conv_cases(struct gc_report *rep)
 {
-	for (int i = 0; i < (int)(sizeof cases / sizeof cases[0]); i++)
+	struct gc_rng rng;
+	int idx = (int)(sizeof cases / sizeof cases[0]);
+
+	for (int i = 0; i < idx; i++)
 		conv_case(rep, &cases[i], i);
+	gc_seed(&rng, 1500);
+	for (int transpose = 0; transpose <= 1; transpose++) {
+		for (int nd = 1; nd <= 3; nd++) {
+			for (int i = 0; i < RANDOM_CASES; i++) {
+				struct conv_case cc;
+				random_case(&rng, transpose, nd, &cc);
+				conv_case(rep, &cc, idx++);
+			}
+		}
+	}
 	dense_case(rep, 1, 7, 5, 1, 1);
 	dense_case(rep, 3, 13, 4, 0, 2);
 	dense_case(rep, 3, 5, 7, 1, 3);

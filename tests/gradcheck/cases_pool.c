@@ -144,11 +144,64 @@ static void global_case(struct gc_report *rep, int n, int c, int64_t s, int max,
 	gc_problem_free(&p);
 }
 
+/* A random valid case: sizes 1 to 9 (1 to 5 in 3-D), kernel 1 to 3,
+ * stride 1 to 3, pad up to kernel / 2, dilation 1 to 2 (maxpool), ceil
+ * and count_pad either way.  maxpool: no window entirely in the padding
+ * (PyTorch gives -inf there; such a case is drawn again). */
+static void random_case(struct gc_rng *rng, int nd, int max, struct pool_case *pc)
+{
+	for (;;) {
+		int ok = 1;
+		*pc = (struct pool_case){ .nd = nd };
+		pc->n = gc_below(rng, 2) ? 3 : 1;
+		pc->c = 1 + (int)gc_below(rng, 2);
+		pc->ceil = (int)gc_below(rng, 2);
+		pc->count_pad = (int)gc_below(rng, 2);
+		for (int j = 0; j < nd; j++) {
+			int64_t out;
+			pc->in[j] = 1 + (int)gc_below(rng, nd == 3 ? 5 : 9);
+			pc->kernel[j] = 1 + (int)gc_below(rng, 3);
+			pc->stride[j] = 1 + (int)gc_below(rng, 3);
+			pc->pad[j] = (int)gc_below(rng, pc->kernel[j] / 2 + 1);
+			pc->dil[j] = max ? 1 + (int)gc_below(rng, 2) : 1;
+			out = nrt_pool_out_dim(pc->in[j], pc->kernel[j], pc->stride[j], pc->pad[j],
+					       pc->dil[j], pc->ceil);
+			ok &= out >= 1;
+			/* every window holds an element of the input */
+			for (int64_t o = 0; ok && o < out; o++) {
+				int real = 0;
+				for (int kk = 0; kk < pc->kernel[j]; kk++) {
+					int64_t t = o * pc->stride[j] - pc->pad[j] + kk * pc->dil[j];
+					real |= t >= 0 && t < pc->in[j];
+				}
+				ok &= real;
+			}
+		}
+		if (ok)
+			return;
+	}
+}
+
+enum { RANDOM_CASES = 20 };   /* per kind and number of dimensions */
+
 void gc_pool_cases(struct gc_report *rep)
 {
-	for (int max = 1; max >= 0; max--)
-		for (int i = 0; i < (int)(sizeof cases / sizeof cases[0]); i++)
+	int nfixed = (int)(sizeof cases / sizeof cases[0]);
+
+	for (int max = 1; max >= 0; max--) {
+		struct gc_rng rng;
+		int idx = nfixed;
+		for (int i = 0; i < nfixed; i++)
 			pool_case(rep, &cases[i], i, max);
+		gc_seed(&rng, 2600 + (uint64_t)max);
+		for (int nd = 1; nd <= 3; nd++) {
+			for (int i = 0; i < RANDOM_CASES; i++) {
+				struct pool_case pc;
+				random_case(&rng, nd, max, &pc);
+				pool_case(rep, &pc, idx++, max);
+			}
+		}
+	}
 	for (int max = 0; max <= 1; max++) {
 		global_case(rep, 3, 4, 15, max, 2500 + (uint64_t)max);
 		global_case(rep, 1, 5, 7, max, 2510 + (uint64_t)max);

@@ -121,5 +121,6 @@ void gc_misc_cases(struct gc_report *rep);
 void gc_loss_cases(struct gc_report *rep);
 void gc_optim_cases(struct gc_report *rep);
 void gc_known_cases(struct gc_report *rep);
+void gc_pytorch_cases(struct gc_report *rep);
 
 #endif

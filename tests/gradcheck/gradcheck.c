@@ -1,8 +1,8 @@
 /* gradcheck.c - the reference kernels checked: every gradient against
- * finite differences, float32 against float64, optimizers, Philox and
- * batchnorm statistics against known values.  One line per family with
- * its worst error, then "N passed, M failed"; exit status 1 on any
- * failure.
+ * finite differences, float32 against float64; forward values,
+ * optimizers and batchnorm statistics against PyTorch; Philox against
+ * the Random123 vectors.  One line per family with its worst error, then
+ * "N passed, M failed"; exit status 1 on any failure.
  *
  *   gradcheck [-v]      -v: a line per case */
 #include "gc.h"
@@ -30,9 +30,11 @@ int main(int argc, char **argv)
 	gc_loss_cases(&rep);
 	gc_optim_cases(&rep);
 	gc_known_cases(&rep);
+	gc_pytorch_cases(&rep);
 	printf("gradcheck: finite differences with step 1e-6, "
-	       "|analytic - numeric| <= 1e-5 + 1e-3 |numeric|; float32 within 1e-4\n");
+	       "|analytic - numeric| <= 1e-5 + 1e-3 |numeric|; float32 within 1e-4; "
+	       "%.1f s of CPU\n", (double)(clock() - t0) / CLOCKS_PER_SEC);
+	/* the count of cases passed and failed comes last */
 	gc_summary(&rep, stdout);
-	printf("gradcheck: %.1f s of CPU\n", (double)(clock() - t0) / CLOCKS_PER_SEC);
 	return rep.failed ? 1 : 0;
 }
