@@ -177,8 +177,9 @@ static struct graph *train_network(struct sema *S, struct module *m, const struc
 	return sema_network(S, L->decl, L->mod, L->args, L->nargs, v->loc);
 }
 
-static void check_train(struct sema *S, struct module *m, const struct ast *d)
+static struct train_info *check_train(struct sema *S, struct module *m, const struct ast *d)
 {
+	int errors = S->D->nerrors;
 	struct section *sec = eval_section(S, m, d);
 	struct graph *g = train_network(S, m, sec);
 	struct data_info *di = NULL;
@@ -216,6 +217,38 @@ static void check_train(struct sema *S, struct module *m, const struct ast *d)
 		}
 	}
 	schema_check_train(S->D, S->A, sec, g, di);
+	if (S->D->nerrors > errors || !g)
+		return NULL;
+	struct train_info *t = arena_alloc(S->A, sizeof *t);
+	t->decl = d;
+	t->sec = sec;
+	t->net = g;
+	t->data = di;
+	return t;
+}
+
+struct train_info *sema_train(struct sema *S, const char *name)
+{
+	struct module *m = S->main, *dm = m;
+	const struct ast *d = NULL;
+	if (S->D->nerrors)
+		return NULL;
+	if (name) {
+		d = module_find(m, name, &dm);
+		if (!d || d->kind != AST_TRAIN) {
+			diag_error(S->D, loc_none(), "'%s' is not a train section of '%s'", name, m->path);
+			return NULL;
+		}
+	} else {
+		for (int i = 0; i < m->ndecls && !d; i++)
+			if (m->order[i]->kind == AST_TRAIN)
+				d = m->order[i];
+		if (!d) {
+			diag_error(S->D, loc_none(), "'%s' has no train section", m->path);
+			return NULL;
+		}
+	}
+	return check_train(S, dm, d);
 }
 
 void sema_check(struct sema *S)

@@ -49,6 +49,16 @@ void sema_check(struct sema *S);
  * section (its network); without NAME the first train section's network,
  * else the last network of the file.  NULL after reporting an error. */
 struct graph *sema_select(struct sema *S, const char *name);
+/* A checked train section: what `netc build` compiles. */
+struct train_info {
+	const struct ast *decl;     /* AST_TRAIN */
+	struct section *sec;        /* its evaluated fields (loss, optimizer, ... as values) */
+	struct graph *net;          /* the network it trains */
+	struct data_info *data;     /* the data section it names (NULL if none) */
+};
+/* Train section `name` (NULL: the first of the main file), checked.  NULL
+ * after reporting errors. */
+struct train_info *sema_train(struct sema *S, const char *name);
 /* Instantiate network `name` with its defaults into a new graph. */
 struct graph *sema_network(struct sema *S, const struct ast *decl, struct module *mod,
 			   const struct varg *args, int nargs, struct loc at);
