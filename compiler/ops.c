@@ -939,8 +939,14 @@ static bool upsample_shape(const struct op_call *c, struct shape *out, struct op
  * The table
  * ------------------------------------------------------------------- */
 
+/* The gradient rules are defined in compiler/train/grad.c. */
+#define OP(id, name_, min_in_, max_in_, attrs_, flags_, shape_, params_, macs_, grad_, doc_) \
+	op_grad_fn grad_;
+#include "ops.def"
+#undef OP
+
 const struct op_info op_table[OP_COUNT] = {
-#define OP(id, name_, min_in_, max_in_, attrs_, flags_, shape_, params_, macs_, doc_) \
+#define OP(id, name_, min_in_, max_in_, attrs_, flags_, shape_, params_, macs_, grad_, doc_) \
 	[OP_##id] = {                                                            \
 		.name = name_,                                                   \
 		.min_in = min_in_,                                               \
@@ -951,6 +957,7 @@ const struct op_info op_table[OP_COUNT] = {
 		.shape = shape_,                                                 \
 		.params = params_,                                               \
 		.macs = macs_,                                                   \
+		.grad = grad_,                                                   \
 		.doc = doc_,                                                     \
 	},
 #include "ops.def"

@@ -17,7 +17,7 @@
 #include "shape.h"
 
 enum op {
-#define OP(id, name, min_in, max_in, attrs, flags, shape, params, macs, doc) OP_##id,
+#define OP(id, name, min_in, max_in, attrs, flags, shape, params, macs, grad, doc) OP_##id,
 #include "ops.def"
 #undef OP
 	OP_COUNT
@@ -93,6 +93,15 @@ struct param_desc {
 	int init_attr;        /* attribute index giving the initialiser, or -1 */
 };
 
+/* A gradient rule (the grad column of ops.def, defined in
+ * compiler/train/grad.c): emits the backward steps of node n into the
+ * training program being built, given the buffers of its inputs, output,
+ * output gradient and parameters in *io (compiler/train/autodiff.h). */
+struct ad_ctx;
+struct ad_io;
+struct node;
+typedef void op_grad_fn(struct ad_ctx *C, const struct node *n, const struct ad_io *io);
+
 struct op_info {
 	const char *name;
 	int min_in, max_in;            /* number of tensor inputs; max_in < 0: any */
@@ -105,6 +114,8 @@ struct op_info {
 	int (*params)(const struct op_call *c, const struct shape *out, struct param_desc *p);
 	/* Multiply-accumulates per sample in the forward pass (conv, dense); 0 for others. */
 	int64_t (*macs)(const struct op_call *c, const struct shape *out);
+	/* Gradient rule: the backward steps of one node (autodiff). */
+	op_grad_fn *grad;
 	const char *doc;
 };
 

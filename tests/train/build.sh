@@ -1,0 +1,43 @@
+#!/bin/sh
+# build.sh - `netc build`: --dump-after=autodiff|layout prints the training
+# program and exits 0; without it and without -o OUT it is a usage error
+# (2), as is a bad pass name; an unknown train section is an input error (1).
+set -u
+: "${NETC:=compiler/netc}"
+: "${abs_top_srcdir:=.}"
+ex="$abs_top_srcdir/examples"
+tmp=${TMPDIR:-/tmp}/netc-build-test.$$
+trap 'rm -f "$tmp".*' EXIT INT TERM
+fail=0
+
+# expect STATUS CMD...: run CMD, compare its exit status.
+expect() {
+	want=$1
+	shift
+	"$@" >"$tmp.out" 2>"$tmp.err"
+	got=$?
+	if test "$got" != "$want"; then
+		echo "FAIL: $* exited $got, expected $want" >&2
+		cat "$tmp.err" >&2
+		fail=1
+	fi
+}
+
+expect 0 "$NETC" build "$ex/mnist.net" --dump-after=layout
+grep -q '^tprog mnist_lenet: network lenet, batch 64, seed 1$' "$tmp.out" ||
+	{ echo "FAIL: layout dump header" >&2; fail=1; }
+grep -q '^regions: PARAM 61706 GRAD 61706 STATE 0 OPT 61706 ACT [0-9]' "$tmp.out" ||
+	{ echo "FAIL: layout dump regions" >&2; fail=1; }
+grep -q 'sgd_step grad=grads -> param=params buf=opt.momentum' "$tmp.out" ||
+	{ echo "FAIL: layout dump update step" >&2; fail=1; }
+expect 0 "$NETC" build "$ex/mnist.net" mnist_lenet --dump-after=autodiff
+grep -q ' ACT ?' "$tmp.out" || { echo "FAIL: autodiff dump lays out ACT" >&2; fail=1; }
+for f in "$ex"/*.net; do
+	expect 0 "$NETC" build "$f" --dump-after=layout
+done
+expect 2 "$NETC" build "$ex/mnist.net"
+test -s "$tmp.err" || { echo "FAIL: build without --dump-after or -o says nothing" >&2; fail=1; }
+expect 2 "$NETC" build "$ex/mnist.net" --dump-after=fold
+expect 2 "$NETC" check "$ex/mnist.net" --dump-after=layout
+expect 1 "$NETC" build "$ex/mnist.net" no_such_section --dump-after=layout
+exit $fail
