@@ -1,4 +1,4 @@
-/* main.c - the netc command line: check, summary, graph.  This is the only
+/* main.c - the netc command line: check, summary, graph, build.  This is the only
  * place that decides the exit status: 0 fine, 1 errors in the input, 2 a
  * usage error. */
 #include "config.h"
@@ -16,6 +16,8 @@
 #include "diag.h"
 #include "graph.h"
 #include "sema.h"
+#include "train/tprog.h"
+#include "backend/backend.h"
 
 #ifndef NETC_STDLIB_DIR
 #define NETC_STDLIB_DIR "/usr/local/share/netc/stdlib"
@@ -36,6 +38,8 @@ static const struct cmd cmds[] = {
 	{ "check", "FILE", "parse, resolve and shape-check FILE; print diagnostics" },
 	{ "summary", "FILE [NAME]", "print a table of layers, output shapes, parameters and MACs" },
 	{ "graph", "FILE [NAME] -o OUT", "write the network as Graphviz (.dot, or .svg/.png/.pdf through dot)" },
+	{ "build", "FILE [TRAIN]", "compile a train section into an executable (-o OUT) or dump its program (--dump-after)" },
+	{ "emit-llvm", "FILE [TRAIN]", "print the LLVM IR of a train section's training program" },
 };
 
 static void usage(FILE *out)
@@ -49,6 +53,7 @@ static void usage(FILE *out)
 	      "  --error-limit N    stop after N errors (default 20; 0 = no limit)\n"
 	      "  --dump-ast         print the syntax tree (check)\n"
 	      "  --dump-graph       print the graph IR as text (check, summary)\n"
+	      "  --dump-after=PASS  print the training program after PASS (build: autodiff, layout)\n"
 	      "  -h, --help         this help; `netc COMMAND --help` for one command\n"
 	      "  --version          print the version\n"
 	      "\nenvironment: NETC_PATH (colon-separated import folders), NETC_STDLIB (the stdlib folder)\n",
@@ -64,6 +69,18 @@ static void cmd_usage(FILE *out, const struct cmd *c)
 	if (strcmp(c->name, "graph") == 0)
 		fputs("\nOUT ending in .svg, .png or .pdf is rendered with Graphviz `dot`; any other\n"
 		      "name gets the .dot text.  -o - writes the .dot text to standard output.\n", out);
+	if (strcmp(c->name, "build") == 0 || strcmp(c->name, "emit-llvm") == 0) {
+		fputs("\nTRAIN is a train section of FILE (default: the first).  The training program\n"
+		      "(autodiff, losses, optimizer, blobs; docs/training.md) is built and compiled\n"
+		      "by the LLVM backend: build links it with the runtime into the executable OUT\n"
+		      "(docs/runtime-abi.md), emit-llvm prints the optimised IR.  --dump-after prints\n"
+		      "the program instead:\n"
+		      "  --dump-after=autodiff   the program with the ACT arena not yet laid out\n"
+		      "  --dump-after=layout     the program with every buffer's offset\n", out);
+		fputs("\noptions: -I DIR, --error-limit N, -o OUT, --batch N, --target-cpu CPU,\n"
+		      "  --target-features +F,-G (default: the host's), --dump-after=PASS\n", out);
+		return;
+	}
 	fputs("\noptions: -I DIR, --error-limit N, --dump-graph, -o FILE (graph)\n", out);
 }
 
@@ -166,6 +183,48 @@ static int write_graph(const struct graph *g, const char *out)
 	return 0;
 }
 
+/* netc build: the training program of train section `name`, printed
+ * after `dump_after`; code generation comes with the LLVM backend. */
+static int build(struct arena *A, struct diag_ctx *D, struct sema *S, const char *name,
+		 const char *dump_after, int64_t batch, const char *out, struct backend_opts *bo)
+{
+	struct train_info *ti;
+	struct tprog *P;
+	const char *bad;
+
+	if (D->nerrors)
+		return EXIT_INPUT;
+	ti = sema_train(S, name);
+	if (!ti || D->nerrors)
+		return EXIT_INPUT;
+	P = tprog_build(A, D, ti, batch);
+	if (!P)
+		return EXIT_INPUT;
+	if (dump_after && strcmp(dump_after, "autodiff") == 0) {
+		tprog_dump(stdout, P);
+		return 0;
+	}
+	tprog_layout(P);
+	bad = tprog_verify(P);
+	if (bad) {
+		fprintf(stderr, "netc: internal error: the training program is inconsistent: %s\n", bad);
+		return EXIT_INPUT;
+	}
+	if (dump_after) {
+		tprog_dump(stdout, P);
+		return 0;
+	}
+	if (bo->output == BO_IR && out)
+		bo->out_path = out;
+	if (bo->output == BO_IR)
+		return backend_llvm.emit_program(P, bo, D) ? EXIT_INPUT : 0;
+	if (!out) {
+		fprintf(stderr, "netc build: -o OUT is required (or --dump-after=PASS)\n");
+		return EXIT_USAGE;
+	}
+	return backend_build_executable(&backend_llvm, P, bo, out, D) ? EXIT_INPUT : 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -190,20 +249,27 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
-	enum { OPT_LIMIT = 256, OPT_DUMP_AST, OPT_DUMP_GRAPH, OPT_VERSION };
+	enum { OPT_LIMIT = 256, OPT_DUMP_AST, OPT_DUMP_GRAPH, OPT_VERSION, OPT_DUMP_AFTER,
+	       OPT_BATCH, OPT_TARGET_CPU, OPT_TARGET_FEATURES };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "error-limit", required_argument, NULL, OPT_LIMIT },
 		{ "dump-ast", no_argument, NULL, OPT_DUMP_AST },
 		{ "dump-graph", no_argument, NULL, OPT_DUMP_GRAPH },
+		{ "dump-after", required_argument, NULL, OPT_DUMP_AFTER },
 		{ "output", required_argument, NULL, 'o' },
+		{ "batch", required_argument, NULL, OPT_BATCH },
+		{ "target-cpu", required_argument, NULL, OPT_TARGET_CPU },
+		{ "target-features", required_argument, NULL, OPT_TARGET_FEATURES },
 		{ 0 },
 	};
 	const char **dirs = calloc((size_t)argc, sizeof *dirs);
 	int ndirs = 0, limit = 20;
 	bool dump_ast = false, dump_graph = false;
-	const char *out = NULL;
+	const char *out = NULL, *dump_after = NULL;
+	struct backend_opts bo = { .opt_level = 2, .output = BO_OBJECT, .out_path = "-" };
+	long long batch = 0;
 	int c;
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "hI:o:", longopts, NULL)) != -1) {
@@ -239,6 +305,25 @@ int main(int argc, char **argv)
 		case OPT_DUMP_GRAPH:
 			dump_graph = true;
 			break;
+		case OPT_DUMP_AFTER:
+			dump_after = optarg;
+			break;
+		case OPT_BATCH: {
+			char *end;
+			batch = strtoll(optarg, &end, 10);
+			if (*end || batch < 1 || batch > 1000000) {
+				fprintf(stderr, "netc: --batch expects a number from 1 to 1000000, got '%s'\n", optarg);
+				free(dirs);
+				return EXIT_USAGE;
+			}
+			break;
+		}
+		case OPT_TARGET_CPU:
+			bo.target_cpu = optarg;
+			break;
+		case OPT_TARGET_FEATURES:
+			bo.target_features = optarg;
+			break;
 		default:
 			cmd_usage(stderr, cmd);
 			free(dirs);
@@ -247,8 +332,19 @@ int main(int argc, char **argv)
 	}
 	int nargs = argc - optind;
 	bool is_check = strcmp(cmd->name, "check") == 0, is_graph = strcmp(cmd->name, "graph") == 0;
+	bool is_build = strcmp(cmd->name, "build") == 0 || strcmp(cmd->name, "emit-llvm") == 0;
+	if (strcmp(cmd->name, "emit-llvm") == 0)
+		bo.output = BO_IR;
 	if (nargs < 1 || nargs > (is_check ? 1 : 2)) {
 		fprintf(stderr, "netc %s: expected %s\n", cmd->name, cmd->args);
+		free(dirs);
+		return EXIT_USAGE;
+	}
+	if (dump_after && (!is_build || (strcmp(dump_after, "autodiff") != 0 &&
+					  strcmp(dump_after, "layout") != 0))) {
+		fprintf(stderr, is_build ? "netc build: --dump-after expects autodiff or layout, got '%s'\n"
+				: "netc %s: --dump-after is an option of netc build\n",
+			is_build ? dump_after : cmd->name);
 		free(dirs);
 		return EXIT_USAGE;
 	}
@@ -289,6 +385,8 @@ int main(int argc, char **argv)
 			for (int i = 0; i < S.graphs.cap; i++)
 				if (S.graphs.keys[i])
 					graph_dump(stdout, S.graphs.vals[i]);
+	} else if (is_build) {
+		rc = build(&A, &D, &S, name, dump_after, batch, out, &bo);
 	} else if (D.nerrors == 0) {
 		struct graph *g = sema_select(&S, name);
 		if (g && D.nerrors == 0) {

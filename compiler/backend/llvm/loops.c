@@ -1,0 +1,242 @@
+/* loops.c - the simple elementwise steps (zero, copy, acc, init_const,
+ * relu and leaky_relu forward and backward, add of a few inputs) as IR
+ * loops instead of kernel calls, so that LLVM vectorises them for the
+ * target and nothing is called per step.
+ *
+ * Each distinct loop is one internal function
+ *     void loop(ptr noalias p0, ..., float c, i64 begin, i64 end)
+ * over contiguous floats (the last pointer is the output; c is the fill
+ * value or the slope).  A step of n elements calls it on [0, n) (inlined
+ * by the pipeline), or, above NL_PARALLEL_MIN elements, through
+ * nrt_parallel_for with a body function that unpacks the pointers from a
+ * stack struct: every element is written by one thread, from the same
+ * inputs, so the result does not depend on the thread count.  The
+ * arithmetic is the reference kernels' (act.inc, merge.inc), in the same
+ * order, so results are bitwise equal to them. */
+#include "lower.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { MAX_ADD_IN = 4 };
+
+bool nl_is_loop_step(const struct tstep *s)
+{
+	switch (s->kind) {
+	case TS_ZERO: case TS_COPY: case TS_ACC: case TS_INIT_CONST:
+	case TS_RELU_FWD: case TS_RELU_BWD: case TS_LEAKY_RELU_FWD: case TS_LEAKY_RELU_BWD:
+		return true;
+	case TS_ADD_FWD:
+		return s->nvar <= MAX_ADD_IN;
+	default:
+		return false;
+	}
+}
+
+static int64_t count_of(const struct tstep *s)
+{
+	switch (s->kind) {
+	case TS_INIT_CONST: return s->a.init.count;
+	case TS_ADD_FWD: return s->a.merge.count;
+	default: return s->a.count.count;
+	}
+}
+
+static double const_of(const struct tstep *s)
+{
+	if (s->kind == TS_INIT_CONST)
+		return s->a.init.a;
+	if (s->kind == TS_LEAKY_RELU_FWD || s->kind == TS_LEAKY_RELU_BWD)
+		return s->a.count.alpha;
+	return 0;
+}
+
+/* Whether two buffers of s overlap (then the pointers may not be noalias). */
+static bool overlapping(const struct tprog *P, const struct tstep *s)
+{
+	for (int i = 0; i < s->nbuf; i++)
+		for (int j = i + 1; j < s->nbuf; j++) {
+			const struct tbuf *a = &P->bufs[s->buf[i]], *b = &P->bufs[s->buf[j]];
+			if (a->region == b->region && a->offset < b->offset + b->numel &&
+			    b->offset < a->offset + a->numel)
+				return true;
+		}
+	return false;
+}
+
+/* out[i] from the inputs at i (in[] loaded; y_old: the output's old value, for acc). */
+static LLVMValueRef element(struct lower *L, LLVMBuilderRef B, enum tp_step_kind k, int nin,
+			    LLVMValueRef *in, LLVMValueRef c)
+{
+	LLVMValueRef zero = LLVMConstReal(L->f32, 0), pos, acc;
+	switch (k) {
+	case TS_ZERO: return zero;
+	case TS_INIT_CONST: return c;
+	case TS_COPY: return in[0];
+	case TS_ACC:   /* add_fwd of (y, x): 0 + y + x */
+		return LLVMBuildFAdd(B, LLVMBuildFAdd(B, zero, in[1], ""), in[0], "");
+	case TS_ADD_FWD:
+		acc = zero;
+		for (int j = 0; j < nin; j++)
+			acc = LLVMBuildFAdd(B, acc, in[j], "");
+		return acc;
+	case TS_RELU_FWD:
+		pos = LLVMBuildFCmp(B, LLVMRealOGT, in[0], zero, "");
+		return LLVMBuildSelect(B, pos, in[0], zero, "");
+	case TS_RELU_BWD:
+		pos = LLVMBuildFCmp(B, LLVMRealOGT, in[0], zero, "");
+		return LLVMBuildSelect(B, pos, in[1], zero, "");
+	case TS_LEAKY_RELU_FWD:
+		pos = LLVMBuildFCmp(B, LLVMRealOGT, in[0], zero, "");
+		return LLVMBuildSelect(B, pos, in[0], LLVMBuildFMul(B, c, in[0], ""), "");
+	case TS_LEAKY_RELU_BWD:
+		pos = LLVMBuildFCmp(B, LLVMRealOGT, in[0], zero, "");
+		return LLVMBuildSelect(B, pos, in[1], LLVMBuildFMul(B, c, in[1], ""), "");
+	default:
+		return zero;
+	}
+}
+
+/* The loop function for (kind, nptr, aliasing). */
+static struct nl_loopfn *loop_fn(struct lower *L, const struct tstep *s, bool alias)
+{
+	int nptr = s->nbuf;
+	char key[64];
+	struct nl_loopfn *lf;
+	LLVMTypeRef pt[MAX_ADD_IN + 4];
+	LLVMBuilderRef B;
+	LLVMValueRef fn, begin, end, c, i, inext, in[MAX_ADD_IN + 1], out, idx[1];
+	LLVMBasicBlockRef entry, loop, exit;
+	unsigned noalias = LLVMGetEnumAttributeKindForName("noalias", 7);
+	bool reads_out = s->kind == TS_ACC;
+	int nin = nptr - 1;
+
+	snprintf(key, sizeof key, "%d:%d:%d", (int)s->kind, nptr, alias);
+	for (int j = 0; j < L->nloops; j++)
+		if (strcmp(L->loops[j].key, key) == 0)
+			return &L->loops[j];
+	for (int j = 0; j < nptr; j++)
+		pt[j] = L->ptr;
+	pt[nptr] = L->f32;
+	pt[nptr + 1] = L->i64;
+	pt[nptr + 2] = L->i64;
+	{
+		char name[64];
+		snprintf(name, sizeof name, "netc_loop_%s", tp_step_table[s->kind].name);
+		fn = LLVMAddFunction(L->M, name, LLVMFunctionType(L->vd, pt, (unsigned)nptr + 3, 0));
+	}
+	LLVMSetLinkage(fn, LLVMInternalLinkage);
+	if (!alias)
+		for (int j = 0; j < nptr; j++)
+			LLVMAddAttributeAtIndex(fn, (unsigned)j + 1, LLVMCreateEnumAttribute(L->C, noalias, 0));
+	c = LLVMGetParam(fn, (unsigned)nptr);
+	begin = LLVMGetParam(fn, (unsigned)nptr + 1);
+	end = LLVMGetParam(fn, (unsigned)nptr + 2);
+
+	B = LLVMCreateBuilderInContext(L->C);
+	entry = LLVMAppendBasicBlockInContext(L->C, fn, "entry");
+	loop = LLVMAppendBasicBlockInContext(L->C, fn, "loop");
+	exit = LLVMAppendBasicBlockInContext(L->C, fn, "exit");
+	LLVMPositionBuilderAtEnd(B, entry);
+	LLVMBuildCondBr(B, LLVMBuildICmp(B, LLVMIntSLT, begin, end, ""), loop, exit);
+	LLVMPositionBuilderAtEnd(B, loop);
+	i = LLVMBuildPhi(B, L->i64, "i");
+	idx[0] = i;
+	for (int j = 0; j < nin + reads_out; j++)
+		in[j] = LLVMBuildLoad2(B, L->f32,
+				       LLVMBuildInBoundsGEP2(B, L->f32, LLVMGetParam(fn, (unsigned)j), idx, 1, ""),
+				       "");
+	out = LLVMBuildInBoundsGEP2(B, L->f32, LLVMGetParam(fn, (unsigned)nin), idx, 1, "");
+	LLVMBuildStore(B, element(L, B, s->kind, nin, in, c), out);
+	inext = LLVMBuildNSWAdd(B, i, nl_i64(L, 1), "");
+	LLVMAddIncoming(i, &begin, &entry, 1);
+	LLVMAddIncoming(i, &inext, &loop, 1);
+	LLVMBuildCondBr(B, LLVMBuildICmp(B, LLVMIntSLT, inext, end, ""), loop, exit);
+	LLVMPositionBuilderAtEnd(B, exit);
+	LLVMBuildRetVoid(B);
+	LLVMDisposeBuilder(B);
+
+	if (L->nloops == L->caploops) {
+		L->caploops = L->caploops ? 2 * L->caploops : 16;
+		L->loops = realloc(L->loops, (size_t)L->caploops * sizeof *L->loops);
+	}
+	lf = &L->loops[L->nloops++];
+	memset(lf, 0, sizeof *lf);
+	snprintf(lf->key, sizeof lf->key, "%d:%d:%d", (int)s->kind, nptr, alias);
+	lf->loop = fn;
+	lf->nptr = nptr;
+	return lf;
+}
+
+/* struct { ptr p[nptr]; float c; }: the body's argument. */
+static LLVMTypeRef args_type(struct lower *L, int nptr)
+{
+	LLVMTypeRef t[2] = { LLVMArrayType2(L->ptr, (uint64_t)nptr), L->f32 };
+	return LLVMStructTypeInContext(L->C, t, 2, 0);
+}
+
+/* void body(ptr args, i64 begin, i64 end): nrt_body_fn over the loop. */
+static LLVMValueRef body_fn(struct lower *L, struct nl_loopfn *lf)
+{
+	LLVMTypeRef pt[3] = { L->ptr, L->i64, L->i64 };
+	LLVMTypeRef at = args_type(L, lf->nptr);
+	LLVMValueRef fn, a[MAX_ADD_IN + 4], p;
+	LLVMBuilderRef B;
+	char name[96];
+
+	if (lf->body)
+		return lf->body;
+	snprintf(name, sizeof name, "%s.body", LLVMGetValueName(lf->loop));
+	fn = LLVMAddFunction(L->M, name, LLVMFunctionType(L->vd, pt, 3, 0));
+	LLVMSetLinkage(fn, LLVMInternalLinkage);
+	B = LLVMCreateBuilderInContext(L->C);
+	LLVMPositionBuilderAtEnd(B, LLVMAppendBasicBlockInContext(L->C, fn, "entry"));
+	p = LLVMGetParam(fn, 0);
+	for (int j = 0; j < lf->nptr; j++) {
+		LLVMValueRef idx[3] = { nl_i32(L, 0), nl_i32(L, 0), nl_i32(L, j) };
+		a[j] = LLVMBuildLoad2(B, L->ptr, LLVMBuildInBoundsGEP2(B, at, p, idx, 3, ""), "");
+	}
+	a[lf->nptr] = LLVMBuildLoad2(B, L->f32, LLVMBuildStructGEP2(B, at, p, 1, ""), "c");
+	a[lf->nptr + 1] = LLVMGetParam(fn, 1);
+	a[lf->nptr + 2] = LLVMGetParam(fn, 2);
+	LLVMBuildCall2(B, LLVMGlobalGetValueType(lf->loop), lf->loop, a, (unsigned)lf->nptr + 3, "");
+	LLVMBuildRetVoid(B);
+	LLVMDisposeBuilder(B);
+	lf->body = fn;
+	return fn;
+}
+
+bool nl_loop_step(struct lower *L, const struct tstep *s)
+{
+	struct nl_loopfn *lf = loop_fn(L, s, overlapping(L->P, s));
+	int64_t n = count_of(s);
+	LLVMValueRef c = LLVMConstReal(L->f32, (float)const_of(s));
+	LLVMValueRef a[MAX_ADD_IN + 4];
+
+	if (n < NL_PARALLEL_MIN) {
+		for (int j = 0; j < lf->nptr; j++)
+			a[j] = nl_buf(L, s->buf[j]);
+		a[lf->nptr] = c;
+		a[lf->nptr + 1] = nl_i64(L, 0);
+		a[lf->nptr + 2] = nl_i64(L, n);
+		nl_call(L, lf->loop, a, lf->nptr + 3);
+	} else {
+		LLVMTypeRef at = args_type(L, lf->nptr);
+		LLVMValueRef args = LLVMBuildAlloca(L->B, at, "loop_args");
+		LLVMTypeRef pt[4] = { L->ptr, L->i64, L->ptr, L->ptr };
+		LLVMValueRef pf = nl_extern(L, "nrt_parallel_for", L->vd, pt, 4);
+		for (int j = 0; j < lf->nptr; j++) {
+			LLVMValueRef idx[3] = { nl_i32(L, 0), nl_i32(L, 0), nl_i32(L, j) };
+			LLVMBuildStore(L->B, nl_buf(L, s->buf[j]),
+				       LLVMBuildInBoundsGEP2(L->B, at, args, idx, 3, ""));
+		}
+		LLVMBuildStore(L->B, c, LLVMBuildStructGEP2(L->B, at, args, 1, ""));
+		a[0] = L->pool;
+		a[1] = nl_i64(L, n);
+		a[2] = body_fn(L, lf);
+		a[3] = args;
+		nl_call(L, pf, a, 4);
+	}
+	return true;
+}
