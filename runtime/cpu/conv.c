@@ -296,16 +296,16 @@ static void tap_map(const struct core *g, int64_t kf, int64_t p0, int64_t p1, in
 	do {
 		int64_t e0 = r.e0, e1 = r.e1, base = 0;
 		int64_t a1 = max64(e0, min64(t.a, e1)), b1 = max64(a1, min64(t.b, e1));
-		int32_t *m = map + r.rr * w - p0;
+		int64_t off = r.rr * w - p0;   /* map[off + o2]: column o2 of the row */
 
 		if (!row_base(g, &t, &r, &base))
 			a1 = b1 = e1;
 		for (int64_t o2 = e0; o2 < a1; o2++)
-			m[o2] = -1;
+			map[off + o2] = -1;
 		for (int64_t o2 = a1; o2 < b1; o2++)
-			m[o2] = (int32_t)(base + o2 * s2);
+			map[off + o2] = (int32_t)(base + o2 * s2);
 		for (int64_t o2 = b1; o2 < e1; o2++)
-			m[o2] = -1;
+			map[off + o2] = -1;
 	} while (rows_next(g, p1, &r));
 }
 
@@ -363,25 +363,27 @@ static void im2col(const struct core *g, const float *img, int64_t c0, int64_t c
 		tap_init(g, kf, &t);
 		for (int64_t ci = c0; ci < c1; ci++) {
 			const float *src = img + ci * g->img_vol;
-			float *dst = col + ((ci - c0) * g->k_vol + kf) * ld - p0;
+			float *dst = col + ((ci - c0) * g->k_vol + kf) * ld;
 			struct rows r;
 
 			rows_first(g, p0, p1, &r);
 			do {
-				int64_t e0 = r.e0, e1 = r.e1, base = 0;
+				int64_t e0 = r.e0, e1 = r.e1, base = 0, off = r.rr * w - p0;
 				int64_t a1 = max64(e0, min64(t.a, e1)), b1 = max64(a1, min64(t.b, e1));
-				float *d = dst + r.rr * w;
 
+				/* dst[off + o2]: column o2 of the row; indices, not
+				 * pointers, as off and base may be negative */
 				if (!row_base(g, &t, &r, &base)) {
 					a1 = b1 = e1;
 				} else if (s2 == 1 && b1 - a1 >= 16) {
-					memcpy(d + a1, src + base + a1, (size_t)(b1 - a1) * sizeof *d);
+					memcpy(dst + (off + a1), src + (base + a1),
+					       (size_t)(b1 - a1) * sizeof *dst);
 				} else {
 					for (int64_t o2 = a1; o2 < b1; o2++)
-						d[o2] = src[base + o2 * s2];
+						dst[off + o2] = src[base + o2 * s2];
 				}
-				zero_run(d + e0, a1 - e0);
-				zero_run(d + b1, e1 - b1);
+				zero_run(dst + (off + e0), a1 - e0);
+				zero_run(dst + (off + b1), e1 - b1);
 			} while (rows_next(g, p1, &r));
 		}
 	}
@@ -418,19 +420,18 @@ static void col2im(const struct core *g, const float *col, int64_t p0, int64_t p
 		tap_init(g, kf, &t);
 		for (int64_t ci = 0; ci < g->gi; ci++) {
 			float *dst = img + ci * g->img_vol;
-			const float *src = col + (ci * g->k_vol + kf) * ld - p0;
+			const float *src = col + (ci * g->k_vol + kf) * ld;
 			struct rows r;
 
 			rows_first(g, p0, p1, &r);
 			do {
-				int64_t e0 = r.e0, e1 = r.e1, base = 0;
+				int64_t e0 = r.e0, e1 = r.e1, base = 0, off = r.rr * w - p0;
 				int64_t a1 = max64(e0, min64(t.a, e1)), b1 = max64(a1, min64(t.b, e1));
-				const float *sr = src + r.rr * w;
 
 				if (!row_base(g, &t, &r, &base))
 					continue;
 				for (int64_t o2 = a1; o2 < b1; o2++)
-					dst[base + o2 * s2] += sr[o2];
+					dst[base + o2 * s2] += src[off + o2];
 			} while (rows_next(g, p1, &r));
 		}
 	}
