@@ -12,5 +12,5 @@ for t in lenet_train resnet50_train; do
 	s=`date +%s.%N`
 	"$NETC" build "$here/nets.net" $t -o "$tmp/$t" || exit 1
 	e=`date +%s.%N`
-	echo "$t: netc build `echo "$e - $s" | bc` s, `wc -c <"$tmp/$t"` bytes"
+	echo "$t $s $e `wc -c <"$tmp/$t"`" | awk '{ printf "%s: netc build %.2f s, %d bytes\n", $1, $3 - $2, $4 }'
 done

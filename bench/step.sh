@@ -17,6 +17,6 @@ for spec in lenet_train:64:${STEPS:-20} resnet18_train:32:${STEPS:-5}; do
 	for th in 1 2; do
 		s=`now`; "$tmp/$t" --steps 1 --threads $th --quiet >/dev/null || exit 1; m=`now`
 		"$tmp/$t" --steps `expr $steps + 1` --threads $th --quiet >/dev/null || exit 1; e=`now`
-		echo "$t batch $batch threads $th: `echo "scale=1; $batch * $steps / (($e - $m) - ($m - $s))" | bc` images/s"
+		echo "$t $batch $th $steps $s $m $e" | awk '{ printf "%s batch %d threads %d: %.1f images/s\n", $1, $2, $3, $2 * $4 / (($7 - $6) - ($6 - $5)) }'
 	done
 done
