@@ -227,28 +227,49 @@ static struct train_info *check_train(struct sema *S, struct module *m, const st
 	return t;
 }
 
+/* The declaration NAME of the main file, of kind k1 or k2; without NAME
+ * the first train section, else (if k2 is a network) the last network.
+ * NULL after an error naming what was asked for. */
+static const struct ast *pick_decl(struct sema *S, const char *name, enum ast_kind k1,
+				   enum ast_kind k2, const char *what, struct module **dm)
+{
+	struct module *m = S->main;
+	const struct ast *d = NULL;
+	*dm = m;
+	if (name) {
+		d = module_find(m, name, dm);
+		if (d && (d->kind == k1 || d->kind == k2))
+			return d;
+		diag_error(S->D, loc_none(), "'%s' is not a %s of '%s'", name, what, m->path);
+		const char *c[512];
+		int nc = 0;
+		for (int i = 0; i < m->ndecls && nc < 512; i++)
+			if (m->order[i]->kind == k1 || m->order[i]->kind == k2)
+				c[nc++] = m->order[i]->name;
+		const char *s = suggest(name, c, nc);
+		if (s)
+			diag_note(S->D, loc_none(), "did you mean '%s'?", s);
+		return NULL;
+	}
+	for (int i = 0; i < m->ndecls && !d; i++)
+		if (m->order[i]->kind == AST_TRAIN)
+			d = m->order[i];
+	for (int i = m->ndecls - 1; i >= 0 && !d && k2 == AST_NETWORK; i--)
+		if (m->order[i]->kind == AST_NETWORK)
+			d = m->order[i];
+	if (!d)
+		diag_error(S->D, loc_none(), "'%s' has no %s", m->path,
+			   k2 == AST_NETWORK ? "network" : "train section");
+	return d;
+}
+
 struct train_info *sema_train(struct sema *S, const char *name)
 {
-	struct module *m = S->main, *dm = m;
-	const struct ast *d = NULL;
+	struct module *dm;
 	if (S->D->nerrors)
 		return NULL;
-	if (name) {
-		d = module_find(m, name, &dm);
-		if (!d || d->kind != AST_TRAIN) {
-			diag_error(S->D, loc_none(), "'%s' is not a train section of '%s'", name, m->path);
-			return NULL;
-		}
-	} else {
-		for (int i = 0; i < m->ndecls && !d; i++)
-			if (m->order[i]->kind == AST_TRAIN)
-				d = m->order[i];
-		if (!d) {
-			diag_error(S->D, loc_none(), "'%s' has no train section", m->path);
-			return NULL;
-		}
-	}
-	return check_train(S, dm, d);
+	const struct ast *d = pick_decl(S, name, AST_TRAIN, AST_TRAIN, "train section", &dm);
+	return d ? check_train(S, dm, d) : NULL;
 }
 
 void sema_check(struct sema *S)
@@ -279,36 +300,12 @@ void sema_check(struct sema *S)
 
 struct graph *sema_select(struct sema *S, const char *name)
 {
-	struct module *m = S->main, *dm = m;
-	const struct ast *d = NULL;
+	struct module *dm;
 	if (S->D->nerrors)
 		return NULL;
-	if (name) {
-		d = module_find(m, name, &dm);
-		if (!d || (d->kind != AST_NETWORK && d->kind != AST_TRAIN)) {
-			diag_error(S->D, loc_none(), "'%s' is not a network or train section of '%s'", name, m->path);
-			const char *c[512];
-			int nc = 0;
-			for (int i = 0; i < m->ndecls && nc < 512; i++)
-				if (m->order[i]->kind == AST_NETWORK || m->order[i]->kind == AST_TRAIN)
-					c[nc++] = m->order[i]->name;
-			const char *s = suggest(name, c, nc);
-			if (s)
-				diag_note(S->D, loc_none(), "did you mean '%s'?", s);
-			return NULL;
-		}
-	} else {
-		for (int i = 0; i < m->ndecls && !d; i++)
-			if (m->order[i]->kind == AST_TRAIN)
-				d = m->order[i];
-		for (int i = m->ndecls - 1; i >= 0 && !d; i--)
-			if (m->order[i]->kind == AST_NETWORK)
-				d = m->order[i];
-		if (!d) {
-			diag_error(S->D, loc_none(), "'%s' has no network", m->path);
-			return NULL;
-		}
-	}
+	const struct ast *d = pick_decl(S, name, AST_NETWORK, AST_TRAIN, "network or train section", &dm);
+	if (!d)
+		return NULL;
 	if (d->kind == AST_TRAIN)
 		return train_network(S, dm, eval_section(S, dm, d));
 	if (!all_defaults(d)) {
