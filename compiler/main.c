@@ -62,6 +62,7 @@ static void usage(FILE *out)
 	      "  --dump-ast         print the syntax tree (check)\n"
 	      "  --dump-graph       print the graph IR as text (check, summary)\n"
 	      "  --dump-after=PASS  print the training program after PASS (build: autodiff, layout)\n"
+	      "  --no-opt           build: no memory planning (every activation its own range)\n"
 	      "  -h, --help         this help; `netc COMMAND --help` for one command\n"
 	      "  --version          print the version\n"
 	      "\nenvironment: NETC_PATH (colon-separated import folders), NETC_STDLIB (the stdlib folder)\n",
@@ -86,7 +87,8 @@ static void cmd_usage(FILE *out, const struct cmd *c)
 		      "  --dump-after=autodiff   the program with the ACT arena not yet laid out\n"
 		      "  --dump-after=layout     the program with every buffer's offset\n", out);
 		fputs("\noptions: -I DIR, --error-limit N, -o OUT, --batch N, --target-cpu CPU,\n"
-		      "  --target-features +F,-G (default: the host's), --dump-after=PASS\n", out);
+		      "  --target-features +F,-G (default: the host's), --dump-after=PASS,\n"
+		      "  --no-opt (every activation buffer its own range: no memory planning)\n", out);
 		return;
 	}
 	fputs("\noptions: -I DIR, --error-limit N, --dump-graph, -o FILE (graph)\n", out);
@@ -194,7 +196,8 @@ static int write_graph(const struct graph *g, const char *out)
 /* netc build: the training program of train section `name`, printed
  * after `dump_after`; code generation comes with the LLVM backend. */
 static int build(struct arena *A, struct diag_ctx *D, struct sema *S, const char *name,
-		 const char *dump_after, int64_t batch, const char *out, struct backend_opts *bo)
+		 const char *dump_after, int64_t batch, const char *out, struct backend_opts *bo,
+		 bool no_opt)
 {
 	struct train_info *ti;
 	struct tprog *P;
@@ -212,8 +215,11 @@ static int build(struct arena *A, struct diag_ctx *D, struct sema *S, const char
 		tprog_dump(stdout, P);
 		return 0;
 	}
+	P->memplan = !no_opt;
 	tprog_layout(P);
 	bad = tprog_verify(P);
+	if (!bad)
+		bad = tprog_verify_layout(P);   /* the planner's promise: live buffers apart */
 	if (bad) {
 		fprintf(stderr, "netc: internal error: the training program is inconsistent: %s\n", bad);
 		return EXIT_INPUT;
@@ -288,7 +294,7 @@ int main(int argc, char **argv)
 	}
 
 	enum { OPT_LIMIT = 256, OPT_DUMP_AST, OPT_DUMP_GRAPH, OPT_VERSION, OPT_DUMP_AFTER,
-	       OPT_BATCH, OPT_TARGET_CPU, OPT_TARGET_FEATURES };
+	       OPT_BATCH, OPT_TARGET_CPU, OPT_TARGET_FEATURES, OPT_NO_OPT };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
@@ -298,13 +304,14 @@ int main(int argc, char **argv)
 		{ "dump-after", required_argument, NULL, OPT_DUMP_AFTER },
 		{ "output", required_argument, NULL, 'o' },
 		{ "batch", required_argument, NULL, OPT_BATCH },
+		{ "no-opt", no_argument, NULL, OPT_NO_OPT },
 		{ "target-cpu", required_argument, NULL, OPT_TARGET_CPU },
 		{ "target-features", required_argument, NULL, OPT_TARGET_FEATURES },
 		{ 0 },
 	};
 	const char **dirs = calloc((size_t)argc, sizeof *dirs);
 	int ndirs = 0, limit = 20;
-	bool dump_ast = false, dump_graph = false;
+	bool dump_ast = false, dump_graph = false, no_opt = false;
 	const char *out = NULL, *dump_after = NULL;
 	struct backend_opts bo = { .opt_level = 2, .output = BO_OBJECT, .out_path = "-" };
 	long long batch = 0;
@@ -345,6 +352,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_DUMP_AFTER:
 			dump_after = optarg;
+			break;
+		case OPT_NO_OPT:
+			no_opt = true;
 			break;
 		case OPT_BATCH: {
 			char *end;
@@ -430,7 +440,7 @@ int main(int argc, char **argv)
 				if (S.graphs.keys[i])
 					graph_dump(stdout, S.graphs.vals[i]);
 	} else if (is_build) {
-		rc = build(&A, &D, &S, name, dump_after, batch, out, &bo);
+		rc = build(&A, &D, &S, name, dump_after, batch, out, &bo, no_opt);
 	} else if (D.nerrors == 0) {
 		struct graph *g = sema_select(&S, name);
 		if (g && D.nerrors == 0) {

@@ -228,7 +228,8 @@ static struct train_info *check_train(struct sema *S, struct module *m, const st
 }
 
 /* The declaration NAME of the main file, of kind k1 or k2; without NAME
- * the first train section, else (if k2 is a network) the last network.
+ * the first train section, else (when networks are asked for) the last
+ * network.
  * NULL after an error naming what was asked for. */
 static const struct ast *pick_decl(struct sema *S, const char *name, enum ast_kind k1,
 				   enum ast_kind k2, const char *what, struct module **dm)
@@ -254,12 +255,13 @@ static const struct ast *pick_decl(struct sema *S, const char *name, enum ast_ki
 	for (int i = 0; i < m->ndecls && !d; i++)
 		if (m->order[i]->kind == AST_TRAIN)
 			d = m->order[i];
-	for (int i = m->ndecls - 1; i >= 0 && !d && k2 == AST_NETWORK; i--)
+	bool networks = k1 == AST_NETWORK || k2 == AST_NETWORK;
+	for (int i = m->ndecls - 1; i >= 0 && !d && networks; i--)
 		if (m->order[i]->kind == AST_NETWORK)
 			d = m->order[i];
 	if (!d)
 		diag_error(S->D, loc_none(), "'%s' has no %s", m->path,
-			   k2 == AST_NETWORK ? "network" : "train section");
+			   networks ? "network" : "train section");
 	return d;
 }
 

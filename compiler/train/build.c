@@ -40,6 +40,7 @@ struct tprog *tprog_build(struct arena *A, struct diag_ctx *D, const struct trai
 		return NULL;
 	}
 	P = arena_alloc(A, sizeof *P);
+	P->memplan = true;          /* --no-opt turns it off before tprog_layout */
 	P->A = A;
 	P->net = ti->net;
 	P->name = ti->decl && ti->decl->name ? ti->decl->name : "train";

@@ -9,6 +9,7 @@
  * holds nopt slots of the same layout one after the other: the slot-k
  * state of parameter p is at k * ntrain + p.offset. */
 #include "autodiff.h"
+#include "passes/memplan.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -163,9 +164,20 @@ void tp_layout_values(struct tprog *P)
 	P->output = g->noutputs > 0 ? P->nodes[g->outputs[0]->id].value : -1;
 }
 
-/* Bump allocation of the ACT buffers not placed yet. */
+/* Planned (memplan.c) or bump allocation of the ACT buffers.  No ACT
+ * buffer gets an offset before this, so every ACT offset is reset first:
+ * that lets a test lay one program out both ways. */
 void tprog_layout(struct tprog *P)
 {
+	for (int i = 0; i < P->nbufs; i++)
+		if (P->bufs[i].region == TP_ACT)
+			P->bufs[i].offset = -1;
+	P->size[TP_ACT] = 0;
+	if (P->memplan) {
+		tp_plan_act(P);
+		P->laid_out = true;
+		return;
+	}
 	for (int i = 0; i < P->nbufs; i++) {
 		struct tbuf *b = &P->bufs[i];
 		if (b->region != TP_ACT || b->offset >= 0)

@@ -388,6 +388,10 @@ struct tprog {
 	struct tp_l2_views *l2;      /* cfg.l2 resolved, one per term */
 	int nl2;
 	bool laid_out;               /* ACT offsets assigned */
+	/* tprog_layout reuses ACT ranges by liveness (compiler/passes/memplan.c)
+	 * when set (tprog_build's default); false (`netc build --no-opt`):
+	 * every ACT buffer its own range. */
+	bool memplan;
 	struct strmap bufnames;      /* buffer name -> id + 1 (as a pointer) */
 	struct tp_list init, forward, train_step, eval_step;
 };
@@ -398,9 +402,16 @@ struct tprog {
  * assigned yet (tprog_layout).  NULL after reporting errors to D. */
 struct tprog *tprog_build(struct arena *A, struct diag_ctx *D, const struct train_info *ti,
 			  int64_t batch);
-/* Assign the ACT arena: every ACT buffer its own range, in order of
- * creation (memory planning will reuse ranges later). */
+/* Assign the ACT arena (again, when it was laid out already): with
+ * P->memplan, buffers whose live ranges are disjoint share memory and
+ * offsets are aligned to 16 elements (compiler/passes/memplan.c); without,
+ * every ACT buffer its own range, in order of creation. */
 void tprog_layout(struct tprog *P);
+/* Check the ACT layout: every buffer inside the arena, aligned when
+ * planned, and no two buffers that are live at the same time (memplan.h,
+ * tp_act_live) sharing an element.  NULL when fine, else a message in
+ * P's arena.  Run after tprog_layout. */
+const char *tprog_verify_layout(const struct tprog *P);
 /* tprog_build, then tprog_layout. */
 struct tprog *tprog_compile(struct arena *A, struct diag_ctx *D, const struct train_info *ti,
 			    int64_t batch);
