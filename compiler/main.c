@@ -17,6 +17,7 @@
 #include "graph.h"
 #include "sema.h"
 #include "train/tprog.h"
+#include "passes/passes.h"
 #include "backend/backend.h"
 
 /* Two programs are built from this file: netc, the front end, and
@@ -61,8 +62,9 @@ static void usage(FILE *out)
 	      "  --error-limit N    stop after N errors (default 20; 0 = no limit)\n"
 	      "  --dump-ast         print the syntax tree (check)\n"
 	      "  --dump-graph       print the graph IR as text (check, summary)\n"
-	      "  --dump-after=PASS  print the training program after PASS (build: autodiff, layout)\n"
-	      "  --no-opt           build: no memory planning (every activation its own range)\n"
+	      "  --dump-after=PASS  build: print the graph after PASS (fold, cse, dce) or the\n"
+	      "                     training program after PASS (autodiff, layout)\n"
+	      "  --no-opt           build: no graph passes, no memory planning\n"
 	      "  -h, --help         this help; `netc COMMAND --help` for one command\n"
 	      "  --version          print the version\n"
 	      "\nenvironment: NETC_PATH (colon-separated import folders), NETC_STDLIB (the stdlib folder)\n",
@@ -83,12 +85,18 @@ static void cmd_usage(FILE *out, const struct cmd *c)
 		      "(autodiff, losses, optimizer, blobs; docs/training.md) is built and compiled\n"
 		      "by the LLVM backend: build links it with the runtime into the executable OUT\n"
 		      "(docs/runtime-abi.md), emit-llvm prints the optimised IR.  --dump-after prints\n"
-		      "the program instead:\n"
+		      "the program instead.  Before the program is built, the graph passes simplify\n"
+		      "the network (fold: identity ops and reshape chains; cse: common\n"
+		      "subexpressions; dce: dead nodes):\n"
+		      "  --dump-after=fold       the graph IR after algebraic simplification\n"
+		      "  --dump-after=cse        the graph IR after common-subexpression elimination\n"
+		      "  --dump-after=dce        the graph IR after dead-node elimination\n"
 		      "  --dump-after=autodiff   the program with the ACT arena not yet laid out\n"
 		      "  --dump-after=layout     the program with every buffer's offset\n", out);
 		fputs("\noptions: -I DIR, --error-limit N, -o OUT, --batch N, --target-cpu CPU,\n"
 		      "  --target-features +F,-G (default: the host's), --dump-after=PASS,\n"
-		      "  --no-opt (every activation buffer its own range: no memory planning)\n", out);
+		      "  --no-opt (no graph passes; every activation buffer its own range: no memory\n"
+		      "  planning)\n", out);
 		return;
 	}
 	fputs("\noptions: -I DIR, --error-limit N, --dump-graph, -o FILE (graph)\n", out);
@@ -208,6 +216,16 @@ static int build(struct arena *A, struct diag_ctx *D, struct sema *S, const char
 	ti = sema_train(S, name);
 	if (!ti || D->nerrors)
 		return EXIT_INPUT;
+	/* the graph passes (fold, cse, dce) on the forward graph */
+	if (!no_opt) {
+		if (!passes_run(ti->net, D, dump_after, stdout))
+			return EXIT_INPUT;
+		if (dump_after && passes_is_pass(dump_after))
+			return 0;
+	} else if (dump_after && passes_is_pass(dump_after)) {
+		graph_dump(stdout, ti->net);   /* no passes ran: the graph as built */
+		return 0;
+	}
 	P = tprog_build(A, D, ti, batch);
 	if (!P)
 		return EXIT_INPUT;
@@ -395,8 +413,9 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (dump_after && (!is_build || (strcmp(dump_after, "autodiff") != 0 &&
-					  strcmp(dump_after, "layout") != 0))) {
-		fprintf(stderr, is_build ? "netc build: --dump-after expects autodiff or layout, got '%s'\n"
+					  strcmp(dump_after, "layout") != 0 &&
+					  !passes_is_pass(dump_after)))) {
+		fprintf(stderr, is_build ? "netc build: --dump-after expects fold, cse, dce, autodiff or layout, got '%s'\n"
 				: "netc %s: --dump-after is an option of netc build\n",
 			is_build ? dump_after : cmd->name);
 		free(dirs);

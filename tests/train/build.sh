@@ -37,7 +37,7 @@ for f in "$ex"/*.net; do
 done
 expect 2 "$NETC" build "$ex/mnist.net"
 test -s "$tmp.err" || { echo "FAIL: build without --dump-after or -o says nothing" >&2; fail=1; }
-expect 2 "$NETC" build "$ex/mnist.net" --dump-after=fold
+expect 2 "$NETC" build "$ex/mnist.net" --dump-after=no_such_pass
 expect 2 "$NETC" check "$ex/mnist.net" --dump-after=layout
 expect 1 "$NETC" build "$ex/mnist.net" no_such_section --dump-after=layout
 exit $fail

@@ -1,0 +1,67 @@
+/* pipeline.c - the graph pass pipeline of `netc build` (fold, cse, dce)
+ * and the helper the passes share to rewire uses of replaced nodes. */
+#include "passes.h"
+
+#include <string.h>
+
+/* The replacement of n after following chains (a -> b -> c gives c). */
+static struct node *final_repl(struct node **repl, struct node *n)
+{
+	while (repl[n->id])
+		n = repl[n->id];
+	return n;
+}
+
+void passes_replace(struct graph *g, struct node **repl)
+{
+	for (int i = 0; i < g->n; i++) {
+		struct node *n = g->nodes[i];
+		for (int k = 0; k < n->nin; k++)
+			n->in[k] = final_repl(repl, n->in[k]);
+	}
+	for (int i = 0; i < g->noutputs; i++)
+		g->outputs[i] = final_repl(repl, g->outputs[i]);
+	/* The replaced nodes have no uses left: pruning removes them. */
+	graph_prune(g);
+}
+
+/* Check the graph after pass `name`; an internal error if it is broken. */
+static bool verified(struct graph *g, struct diag_ctx *D, const char *name)
+{
+	const char *bad = graph_verify(g);
+
+	if (!bad)
+		return true;
+	diag_error(D, g->loc, "internal error: the graph is inconsistent after pass '%s': %s",
+		   name, bad);
+	return false;
+}
+
+static const struct {
+	const char *name;
+	bool (*run)(struct graph *g, struct diag_ctx *D);
+} pipeline[] = {
+	{ "fold", pass_fold },
+	{ "cse", pass_cse },
+	{ "dce", pass_dce },
+};
+
+bool passes_is_pass(const char *name)
+{
+	for (size_t i = 0; i < sizeof pipeline / sizeof pipeline[0]; i++)
+		if (strcmp(name, pipeline[i].name) == 0)
+			return true;
+	return false;
+}
+
+bool passes_run(struct graph *g, struct diag_ctx *D, const char *dump_after, FILE *out)
+{
+	for (size_t i = 0; i < sizeof pipeline / sizeof pipeline[0]; i++) {
+		pipeline[i].run(g, D);
+		if (!verified(g, D, pipeline[i].name))
+			return false;
+		if (dump_after && strcmp(dump_after, pipeline[i].name) == 0)
+			graph_dump(out, g);
+	}
+	return true;
+}
