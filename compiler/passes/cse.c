@@ -132,8 +132,7 @@ bool pass_cse(struct graph *g, struct diag_ctx *D)
 		struct node *n = g->nodes[i];
 
 		for (int k = 0; k < n->nin; k++)
-			while (repl[n->in[k]->id])
-				n->in[k] = repl[n->in[k]->id];
+			n->in[k] = passes_final(repl, n->in[k]);
 		if (!mergeable(n))
 			continue;
 		for (int j = 0; j < i; j++) {

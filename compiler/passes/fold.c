@@ -59,8 +59,7 @@ bool pass_fold(struct graph *g, struct diag_ctx *D)
 		struct node *n = g->nodes[i];
 
 		for (int k = 0; k < n->nin; k++)
-			while (repl[n->in[k]->id])
-				n->in[k] = repl[n->in[k]->id];
+			n->in[k] = passes_final(repl, n->in[k]);
 		/* reshape of a reshape/flatten: reshape the original tensor */
 		if (n->op == OP_RESHAPE && n->nin == 1 &&
 		    (n->in[0]->op == OP_RESHAPE || n->in[0]->op == OP_FLATTEN) &&

@@ -30,6 +30,10 @@ bool passes_run(struct graph *g, struct diag_ctx *D, const char *dump_after, FIL
 /* Is `name` a pass passes_run can dump after? */
 bool passes_is_pass(const char *name);
 
+/* For the passes: what n is replaced by, following chains in repl
+ * (repl[id] NULL: kept), so a -> b -> c gives c. */
+struct node *passes_final(struct node **repl, struct node *n);
+
 /* For the passes: replace every use of a node by repl[node->id] (NULL: keep),
  * in the inputs of every node and in the graph outputs, following chains of
  * replacements.  Then remove the replaced nodes and whatever became dead

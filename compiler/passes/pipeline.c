@@ -4,8 +4,7 @@
 
 #include <string.h>
 
-/* The replacement of n after following chains (a -> b -> c gives c). */
-static struct node *final_repl(struct node **repl, struct node *n)
+struct node *passes_final(struct node **repl, struct node *n)
 {
 	while (repl[n->id])
 		n = repl[n->id];
@@ -17,10 +16,10 @@ void passes_replace(struct graph *g, struct node **repl)
 	for (int i = 0; i < g->n; i++) {
 		struct node *n = g->nodes[i];
 		for (int k = 0; k < n->nin; k++)
-			n->in[k] = final_repl(repl, n->in[k]);
+			n->in[k] = passes_final(repl, n->in[k]);
 	}
 	for (int i = 0; i < g->noutputs; i++)
-		g->outputs[i] = final_repl(repl, g->outputs[i]);
+		g->outputs[i] = passes_final(repl, g->outputs[i]);
 	/* The replaced nodes have no uses left: pruning removes them. */
 	graph_prune(g);
 }

@@ -715,6 +715,15 @@ static void zero(float *p, int64_t count)
 		memset(p, 0, (size_t)count * sizeof *p);
 }
 
+/* out [n, c, vol] = bias[c] (or 0): a conv whose image side is empty. */
+static void fill_bias(float *out, int64_t n, int64_t c, int64_t vol, const float *bias)
+{
+	for (int64_t i = 0; i < n; i++)
+		for (int64_t k = 0; k < c; k++)
+			for (int64_t o = 0; o < vol; o++)
+				out[(i * c + k) * vol + o] = bias ? bias[k] : 0;
+}
+
 /* column side = W im2col(image side) + bias. */
 static int core_fwd(struct nrt_pool *p, const struct core *g, const float *img,
 		    const float *w, const float *bias, float *out, void *ws, size_t ws_size)
@@ -722,10 +731,7 @@ static int core_fwd(struct nrt_pool *p, const struct core *g, const float *img,
 	struct job jb = { .g = g, .op = OP_FWD, .img = img, .w = w, .bias = bias, .out = out };
 	if (core_empty(g)) {
 		/* no image: the output is the bias alone (or nothing at all) */
-		for (int64_t n = 0; n < g->n; n++)
-			for (int64_t c = 0; c < g->ccol; c++)
-				for (int64_t o = 0; o < g->col_vol; o++)
-					out[(n * g->ccol + c) * g->col_vol + o] = bias ? bias[c] : 0;
+		fill_bias(out, g->n, g->ccol, g->col_vol, bias);
 		return 0;
 	}
 	return core_run(p, &jb, ws, ws_size);
@@ -737,10 +743,7 @@ static int core_dimg(struct nrt_pool *p, const struct core *g, const float *colv
 {
 	struct job jb = { .g = g, .op = OP_DIMG, .colv = colv, .w = w, .bias = bias, .out = out };
 	if (core_empty(g)) {
-		for (int64_t n = 0; n < g->n; n++)
-			for (int64_t c = 0; c < g->cimg; c++)
-				for (int64_t t = 0; t < g->img_vol; t++)
-					out[(n * g->cimg + c) * g->img_vol + t] = bias ? bias[c] : 0;
+		fill_bias(out, g->n, g->cimg, g->img_vol, bias);
 		return 0;
 	}
 	return core_run(p, &jb, ws, ws_size);
