@@ -1,5 +1,5 @@
 /* link.c - netc build's last steps: the backend's object in a temporary
- * file, then `cc OBJ DIR/driver/main.o DIR/libnetrt.a BLAS -lpthread -lm
+ * file, then `cc OBJ DIR/driver/main.o DIR/libnetrt.a LIBS
  * -o OUT`.  DIR, the runtime, is $NETC_RUNTIME_DIR, else the build tree's
  * runtime/ (netc run from its build), else the installed one.  The
  * compiler is $CC or the one netc was configured with. */
@@ -111,7 +111,7 @@ int backend_build_executable(const struct backend *B, const struct tprog *P,
 	rc = B->emit_program(P, &oo, D);
 	if (rc == 0) {
 		snprintf(cc, sizeof cc, "%s", getenv("CC") && *getenv("CC") ? getenv("CC") : NETC_LINK_CC);
-		snprintf(libs, sizeof libs, "%s -lpthread -lm", NETC_LINK_LIBS);
+		snprintf(libs, sizeof libs, "%s", NETC_LINK_LIBS);
 		n = split(cc, argv, 8);
 		argv[n++] = obj;
 		argv[n++] = drv;
