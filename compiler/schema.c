@@ -1578,7 +1578,10 @@ static void ck_init(struct ck *c, struct diag_ctx *D, struct arena *A, const str
 	c->size_loc = loc_none();
 }
 
-bool schema_check_data(struct diag_ctx *D, struct arena *A, const struct section *s,
+static const char *section_json(struct arena *A, const struct section *s,
+				const struct spec *fields, int nfields);
+
+bool schema_check_data(struct diag_ctx *D, struct arena *A, struct section *s,
 		       struct data_info *out)
 {
 	struct ck c;
@@ -1605,10 +1608,13 @@ bool schema_check_data(struct diag_ctx *D, struct arena *A, const struct section
 		out->decode_loc = f->v->loc;
 	if (c.channels > 0 && c.h > 0 && c.w > 0)
 		out->sample = (struct shape){ 3, { c.channels, c.h, c.w } };
-	return !c.bad && D->nerrors == errors;
+	if (c.bad || D->nerrors != errors)
+		return false;
+	s->json = out->json = section_json(A, s, c.fields, c.nfields);
+	return true;
 }
 
-bool schema_check_train(struct diag_ctx *D, struct arena *A, const struct section *s,
+bool schema_check_train(struct diag_ctx *D, struct arena *A, struct section *s,
 			const struct graph *net, const struct data_info *data)
 {
 	struct ck c;
@@ -1622,5 +1628,276 @@ bool schema_check_train(struct diag_ctx *D, struct arena *A, const struct sectio
 		return false;
 	c.loss = field_rec(&c, "loss");
 	check_all(&c);
-	return !c.bad && D->nerrors == errors;
+	if (c.bad || D->nerrors != errors)
+		return false;
+	s->json = section_json(A, s, c.fields, c.nfields);
+	return true;
+}
+
+/* ---------------------------------------------------------------------
+ * The section as JSON (docs/runtime-abi.md, "The configuration"): every
+ * field given or defaulted, every constructor {"kind": name, ...} with
+ * all its arguments by name, defaults filled in from the tables.
+ * ------------------------------------------------------------------- */
+
+/* A growing string in malloc'd memory; copied into the arena at the end. */
+struct jbuf {
+	char *b;
+	size_t n, cap;
+	bool oom;
+};
+
+static void jb_add(struct jbuf *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void jb_add(struct jbuf *j, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+	if (j->oom)
+		return;
+	va_start(ap, fmt);
+	k = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (k < 0)
+		return;
+	if (j->n + (size_t)k + 1 > j->cap) {
+		size_t cap = j->cap ? j->cap : 256;
+		while (cap < j->n + (size_t)k + 1)
+			cap *= 2;
+		char *nb = realloc(j->b, cap);
+		if (!nb) {
+			j->oom = true;
+			return;
+		}
+		j->b = nb;
+		j->cap = cap;
+	}
+	va_start(ap, fmt);
+	vsnprintf(j->b + j->n, j->cap - j->n, fmt, ap);
+	va_end(ap);
+	j->n += (size_t)k;
+}
+
+static void jb_str(struct jbuf *j, const char *s)
+{
+	jb_add(j, "\"");
+	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+		if (*p == '"' || *p == '\\')
+			jb_add(j, "\\%c", *p);
+		else if (*p < 0x20)
+			jb_add(j, "\\u%04x", *p);
+		else
+			jb_add(j, "%c", *p);
+	}
+	jb_add(j, "\"");
+}
+
+static void jb_num(struct jbuf *j, double x)
+{
+	if (isfinite(x) && x == (double)(int64_t)x && fabs(x) < 9e15)
+		jb_add(j, "%" PRId64, (int64_t)x);
+	else if (isfinite(x)) {
+		char b[32];
+		for (int prec = 15; prec <= 17; prec++) {   /* the shortest text that reads back */
+			snprintf(b, sizeof b, "%.*g", prec, x);
+			if (strtod(b, NULL) == x)
+				break;
+		}
+		jb_add(j, "%s", b);
+	}
+	else
+		jb_add(j, "null");
+}
+
+/* A plain value: numbers, booleans, strings and symbols, lists of them. */
+static void jb_value(struct jbuf *j, const struct value *v)
+{
+	switch (v ? v->kind : V_ERROR) {
+	case V_INT: jb_add(j, "%" PRId64, v->i); break;
+	case V_FLOAT: jb_num(j, v->f); break;
+	case V_BOOL: jb_add(j, v->i ? "true" : "false"); break;
+	case V_STR: case V_SYM: case V_RECORD: jb_str(j, v->s); break;
+	case V_LIST:
+		jb_add(j, "[");
+		for (int i = 0; i < v->n; i++) {
+			if (i)
+				jb_add(j, ", ");
+			jb_value(j, v->items ? v->items[i] : NULL);
+		}
+		jb_add(j, "]");
+		break;
+	case V_LAYER: jb_str(j, v->layer ? v->layer->name : ""); break;
+	default: jb_add(j, "null"); break;
+	}
+}
+
+/* A default written in a table (source text, strings unquoted). */
+static void jb_default(struct jbuf *j, const struct spec *sp, const char *d)
+{
+	char *end;
+	double x = strtod(d, &end);
+	if ((sp->accept & AC_BOOL) && (strcmp(d, "true") == 0 || strcmp(d, "false") == 0))
+		jb_add(j, "%s", d);
+	else if ((sp->accept & (AC_INT | AC_NUM)) && *d && !*end)
+		jb_num(j, x);
+	else
+		jb_str(j, d);
+}
+
+/* One constructor: its name and every argument, given or defaulted. */
+static void jb_ctor(struct jbuf *j, const struct ctor *ct, const struct value *v)
+{
+	const struct value *given[REC_MAX_ARGS] = { 0 };
+	int pos = 0;
+	if (v && v->kind == V_RECORD)
+		for (int i = 0; i < v->nargs; i++) {
+			int k = v->args[i].name ? arg_index(ct, v->args[i].name) : pos++;
+			if (k >= 0 && k < ct->nargs && k < REC_MAX_ARGS)
+				given[k] = v->args[i].v;
+		}
+	jb_add(j, "{\"kind\": ");
+	jb_str(j, ct->name);
+	for (int k = 0; k < ct->nargs && k < REC_MAX_ARGS; k++) {
+		const char *d = ct->args[k].def;
+		int depth = 0;
+		/* "=x": the value of argument x, itself given or defaulted */
+		int src = k;
+		while (!given[src] && d && d[0] == '=' && depth++ < 4) {
+			int s2 = arg_index(ct, d + 1);
+			if (s2 < 0)
+				break;
+			src = s2;
+			d = ct->args[src].def;
+		}
+		if (!given[src] && !d)
+			continue;
+		jb_add(j, ", ");
+		jb_str(j, ct->args[k].name);
+		jb_add(j, ": ");
+		if (given[src])
+			jb_value(j, given[src]);
+		else
+			jb_default(j, &ct->args[src], d);
+	}
+	jb_add(j, "}");
+}
+
+/* The constructor named by v (a record or a bare name) in family k. */
+static const struct ctor *ctor_of(enum kind k, const struct value *v)
+{
+	return v && (v->kind == V_RECORD || v->kind == V_SYM) && v->s ? find_ctor(k, v->s) : NULL;
+}
+
+static void jb_field(struct jbuf *j, const struct spec *sp, const struct value *v)
+{
+	if (!(sp->accept & AC_CTOR_ANY) || (sp->accept & AC_ANY)) {
+		if (v)
+			jb_value(j, v);
+		else
+			jb_default(j, sp, sp->def);
+		return;
+	}
+	bool many = sp->accept & (AC_PIPE | AC_CTORS);
+	const struct value *one = v;
+	struct value dv;
+	if (!v) {   /* a default constructor: a bare name */
+		memset(&dv, 0, sizeof dv);
+		dv.kind = V_SYM;
+		dv.s = sp->def;
+		one = &dv;
+	}
+	if (many)
+		jb_add(j, "[");
+	if (one->kind == V_LIST) {
+		for (int i = 0; one->items && i < one->n; i++) {
+			const struct ctor *ct = ctor_of(sp->kind, one->items[i]);
+			if (i)
+				jb_add(j, ", ");
+			if (ct)
+				jb_ctor(j, ct, one->items[i]);
+			else
+				jb_add(j, "null");
+		}
+	} else {
+		const struct ctor *ct = ctor_of(sp->kind, one);
+		if (ct)
+			jb_ctor(j, ct, one);
+		else
+			jb_add(j, "null");
+	}
+	if (many)
+		jb_add(j, "]");
+}
+
+static const char *section_json(struct arena *A, const struct section *s,
+				const struct spec *fields, int nfields)
+{
+	struct jbuf j = { 0 };
+	char *out;
+	jb_add(&j, "{\"name\": ");
+	jb_str(&j, s->decl && s->decl->name ? s->decl->name : "");
+	for (int f = 0; f < nfields; f++) {
+		const struct spec *sp = &fields[f];
+		const struct value *v = NULL;
+		for (int i = 0; s->fields && s->values && i < s->n; i++)
+			if (s->fields[i] && s->fields[i]->name && strcmp(s->fields[i]->name, sp->name) == 0)
+				v = s->values[i];
+		if (!v && (!sp->def || !*sp->def))
+			continue;
+		jb_add(&j, ", ");
+		jb_str(&j, sp->name);
+		jb_add(&j, ": ");
+		jb_field(&j, sp, v);
+	}
+	jb_add(&j, "}");
+	out = j.oom ? NULL : arena_strdup(A, j.b);
+	free(j.b);
+	return out;
+}
+
+const struct value *schema_arg(struct arena *A, const struct value *ctor, const char *arg)
+{
+	const struct ctor *ct = NULL;
+	for (int i = 0; ctor && ctor->s && i < NCTORS && !ct; i++)
+		if (strcmp(ctors[i].name, ctor->s) == 0 && arg_index(&ctors[i], arg) >= 0)
+			ct = &ctors[i];
+	int k = ct ? arg_index(ct, arg) : -1, pos = 0;
+	if (k < 0)
+		return NULL;
+	for (int i = 0; ctor->kind == V_RECORD && i < ctor->nargs; i++)
+		if (ctor->args[i].name ? strcmp(ctor->args[i].name, arg) == 0 : pos++ == k)
+			return ctor->args[i].v;
+	if (ct->args[k].def && ct->args[k].def[0] == '=' && strcmp(ct->args[k].def + 1, arg) != 0)
+		return schema_arg(A, ctor, ct->args[k].def + 1);
+	const char *d = ct->args[k].def;
+	if (!d)
+		return NULL;
+	char *end;
+	double x = strtod(d, &end);
+	struct value *v;
+	if ((ct->args[k].accept & AC_BOOL) && (strcmp(d, "true") == 0 || strcmp(d, "false") == 0)) {
+		v = val_new(A, V_BOOL, ctor->loc);
+		v->i = d[0] == 't';
+	} else if ((ct->args[k].accept & (AC_INT | AC_NUM)) && *d && !*end) {
+		v = x == (double)(int64_t)x && (ct->args[k].accept & AC_INT) ? val_int(A, (int64_t)x, ctor->loc)
+									 : val_float(A, x, ctor->loc);
+	} else {
+		v = val_new(A, (ct->args[k].accept & AC_STR) ? V_STR : V_SYM, ctor->loc);
+		v->s = d;
+	}
+	return v;
+}
+
+const char *schema_config(struct arena *A, const char *base_dir, const char *data_json,
+			  const char *train_json)
+{
+	struct jbuf j = { 0 };
+	const char *out;
+	jb_add(&j, "{\"base_dir\": ");
+	jb_str(&j, base_dir);
+	jb_add(&j, ",\n \"data\": %s,\n \"train\": %s}", data_json ? data_json : "null",
+	       train_json ? train_json : "null");
+	out = j.oom ? NULL : arena_strdup(A, j.b);
+	free(j.b);
+	return out;
 }

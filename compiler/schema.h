@@ -18,6 +18,7 @@ struct section {
 	int n;
 	const struct ast **fields;
 	struct value **values;
+	const char *json;                /* set by the check when the section checks out */
 };
 
 /* What a train section needs to know of the data section it names. */
@@ -28,16 +29,32 @@ struct data_info {
 	bool multi_label;                /* labels split by sep: one sample may have several */
 	struct shape sample;             /* decoded sample [C,H,W] after crops; rank 0 if unknown */
 	struct loc decode_loc;
+	const char *json;                /* the section as JSON (schema_check_data) */
 };
 
-/* Check a data section; fill *out.  False if an error was reported. */
-bool schema_check_data(struct diag_ctx *D, struct arena *A, const struct section *s,
+/* Check a data section; fill *out.  False if an error was reported.  A
+ * section that checks out gets s->json: the section as a JSON object with
+ * every field given or defaulted and every constructor as {"kind": name,
+ * argument: value, ...}, all arguments by name, defaults filled in
+ * (docs/runtime-abi.md, "The configuration"). */
+bool schema_check_data(struct diag_ctx *D, struct arena *A, struct section *s,
 		       struct data_info *out);
 
 /* Check a train section.  The fields `network` and `data` were resolved by
  * sema: net is the network's graph (NULL if it failed or is missing),
  * data the data section's info (NULL if missing or failed). */
-bool schema_check_train(struct diag_ctx *D, struct arena *A, const struct section *s,
+bool schema_check_train(struct diag_ctx *D, struct arena *A, struct section *s,
 			const struct graph *net, const struct data_info *data);
+
+/* Argument `arg` of a constructor value of a checked section (a record,
+ * or a bare name), as given or, when not given, its default from the
+ * tables as a new value in A.  NULL when the constructor has no such
+ * argument or it has no default. */
+const struct value *schema_arg(struct arena *A, const struct value *ctor, const char *arg);
+
+/* The configuration a built program carries: {"base_dir": DIR, "data":
+ * DATA, "train": TRAIN} (the sections' json; NULL gives null). */
+const char *schema_config(struct arena *A, const char *base_dir, const char *data_json,
+			  const char *train_json);
 
 #endif

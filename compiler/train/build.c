@@ -15,7 +15,23 @@
  * and tprog_layout (layout.c) assigns the ACT arena afterwards. */
 #include "autodiff.h"
 
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "schema.h"
+
+/* The folder of the file that declares the train section, absolute:
+ * data paths are relative to it. */
+static const char *base_dir(struct arena *A, struct diag_ctx *D, const struct train_info *ti)
+{
+	int f = ti->decl ? ti->decl->loc.file : -1;
+	const char *path = f >= 0 && f < D->nfiles ? D->files[f].path : ".";
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? arena_strndup(A, path, (size_t)(slash - path + (slash == path))) : ".";
+	char real[PATH_MAX];
+	return realpath(dir, real) ? arena_strdup(A, real) : dir;
+}
 
 /* The forward of every node in C's mode. */
 static void forward_all(struct ad_ctx *C)
@@ -56,6 +72,8 @@ struct tprog *tprog_build(struct arena *A, struct diag_ctx *D, const struct trai
 		return NULL;
 	}
 	P->seed = P->cfg.seed;
+	P->config = schema_config(A, base_dir(A, D, ti), ti->data ? ti->data->json : NULL,
+				  ti->sec ? ti->sec->json : NULL);
 	tp_layout_params(P);
 	tp_layout_values(P);
 	if (!tp_loss_setup(P, D) || !tp_l2_setup(P, D) || D->nerrors > errors)

@@ -1,36 +1,12 @@
 /* config.c - the train section's loss, optimizer, regularisation, seed and
  * batch as the training program uses them.  The section was checked by
- * compiler/schema.c; this file only reads it.  The argument order and
- * defaults below are those of schema.c's tables (docs/sections.md), which
- * are private to schema.c: keep the two in step (tests/train checks the
- * defaults). */
+ * compiler/schema.c; this file only reads it, arguments and their defaults
+ * through schema_arg (the defaults live in schema.c's tables only). */
 #include "autodiff.h"
 
 #include <string.h>
 
-/* An argument of a constructor: name and default. */
-struct carg {
-	const char *name;
-	double def;
-};
-
-static const struct carg ce_args[] = { { "label_smoothing", 0 } };
-static const struct carg dice_args[] = { { "smooth", 1.0 } };
-static const struct carg sgd_args[] = {
-	{ "lr", 0.01 }, { "momentum", 0 }, { "nesterov", 0 }, { "weight_decay", 0 },
-};
-static const struct carg adam_args[] = {
-	{ "lr", 0.001 }, { "beta1", 0.9 }, { "beta2", 0.999 }, { "eps", 1e-8 }, { "weight_decay", 0 },
-};
-static const struct carg adadelta_args[] = {
-	{ "lr", 1.0 }, { "rho", 0.9 }, { "eps", 1e-6 }, { "weight_decay", 0 },
-};
-static const struct carg rmsprop_args[] = {
-	{ "lr", 0.01 }, { "alpha", 0.99 }, { "eps", 1e-8 }, { "momentum", 0 }, { "weight_decay", 0 },
-};
-static const struct carg l2_args[] = { { "weight", 0 }, { "layers", 0 } };
-
-#define NARGS(a) (int)(sizeof a / sizeof a[0])
+#include "schema.h"
 
 static const struct {
 	const char *name;
@@ -46,13 +22,11 @@ static const struct {
 static const struct {
 	const char *name;
 	enum tp_optim_kind kind;
-	const struct carg *args;
-	int nargs;
 } optims[] = {
-	{ "sgd", TO_SGD, sgd_args, NARGS(sgd_args) },
-	{ "adam", TO_ADAM, adam_args, NARGS(adam_args) },
-	{ "adadelta", TO_ADADELTA, adadelta_args, NARGS(adadelta_args) },
-	{ "rmsprop", TO_RMSPROP, rmsprop_args, NARGS(rmsprop_args) },
+	{ "sgd", TO_SGD },
+	{ "adam", TO_ADAM },
+	{ "adadelta", TO_ADADELTA },
+	{ "rmsprop", TO_RMSPROP },
 };
 
 /* The value of field `name`, or NULL when the section does not give it. */
@@ -65,31 +39,17 @@ static const struct value *field(const struct train_info *ti, const char *name)
 	return NULL;
 }
 
-/* Argument k of the constructor `v` (a record, or a bare name: no
- * arguments) given by position or by name; NULL when not given. */
-static const struct value *arg(const struct value *v, const struct carg *args, int k)
+/* Argument `name` of the constructor v as a number (booleans 0 / 1), its
+ * default when not given; 0 when it has neither. */
+static double num(struct arena *A, const struct value *v, const char *name)
 {
-	int pos = 0;
-	if (!v || v->kind != V_RECORD)
-		return NULL;
-	for (int i = 0; i < v->nargs; i++) {
-		const struct varg *a = &v->args[i];
-		if (a->name ? strcmp(a->name, args[k].name) == 0 : pos++ == k)
-			return a->v;
-	}
-	return NULL;
-}
-
-/* Argument k as a number, its default when not given. */
-static double num(const struct value *v, const struct carg *args, int k)
-{
-	const struct value *a = arg(v, args, k);
+	const struct value *a = schema_arg(A, v, name);
 	double x;
 	if (a && a->kind == V_BOOL)
 		return (double)a->i;
 	if (a && val_number(a, &x))
 		return x;
-	return args[k].def;
+	return 0;
 }
 
 /* The name of the constructor v (a record, or a bare name), or NULL. */
@@ -117,11 +77,10 @@ static bool read_loss(struct tprog *P, struct diag_ctx *D, const struct train_in
 	c->loss = losses[i].kind;
 	c->loss_name = name;
 	c->loss_loc = v->loc;
-	c->label_smoothing = c->loss == TL_XENT ? num(v, ce_args, 0) : 0;
-	c->dice_smooth = c->loss == TL_DICE ? num(v, dice_args, 0) : 0;
+	c->label_smoothing = c->loss == TL_XENT ? num(P->A, v, "label_smoothing") : 0;
+	c->dice_smooth = c->loss == TL_DICE ? num(P->A, v, "smooth") : 0;
 	if (c->loss == TL_WXENT) {
-		static const struct carg w[] = { { "weights", 0 } };
-		const struct value *wv = arg(v, w, 0);
+		const struct value *wv = v->kind == V_RECORD ? schema_arg(P->A, v, "weights") : NULL;
 		c->weights_loc = wv ? wv->loc : v->loc;
 		if (!wv || wv->kind == V_SYM) {
 			c->weights_auto = true;
@@ -156,28 +115,16 @@ static bool read_optim(struct tprog *P, struct diag_ctx *D, const struct train_i
 	c->optim = optims[i].kind;
 	c->optim_name = name;
 	c->optim_loc = v->loc;
-	for (int k = 0; k < optims[i].nargs; k++) {
-		const char *a = optims[i].args[k].name;
-		double x = num(v, optims[i].args, k);
-		if (strcmp(a, "lr") == 0)
-			c->lr = x;
-		else if (strcmp(a, "momentum") == 0)
-			c->momentum = x;
-		else if (strcmp(a, "nesterov") == 0)
-			c->nesterov = x != 0;
-		else if (strcmp(a, "weight_decay") == 0)
-			c->weight_decay = x;
-		else if (strcmp(a, "beta1") == 0)
-			c->beta1 = x;
-		else if (strcmp(a, "beta2") == 0)
-			c->beta2 = x;
-		else if (strcmp(a, "eps") == 0)
-			c->eps = x;
-		else if (strcmp(a, "rho") == 0)
-			c->rho = x;
-		else if (strcmp(a, "alpha") == 0)
-			c->alpha = x;
-	}
+	/* the optimizer's own arguments; the others are 0 (schema_arg: NULL) */
+	c->lr = num(P->A, v, "lr");
+	c->momentum = num(P->A, v, "momentum");
+	c->nesterov = num(P->A, v, "nesterov") != 0;
+	c->weight_decay = num(P->A, v, "weight_decay");
+	c->beta1 = num(P->A, v, "beta1");
+	c->beta2 = num(P->A, v, "beta2");
+	c->eps = num(P->A, v, "eps");
+	c->rho = num(P->A, v, "rho");
+	c->alpha = num(P->A, v, "alpha");
 	c->dampening = 0;   /* the language has no dampening argument */
 	return true;
 }
@@ -202,8 +149,8 @@ static void read_l2(struct tprog *P, const struct train_info *ti)
 		const char *name = ctor_name(r);
 		if (!name || strcmp(name, "l2") != 0)
 			continue;
-		c->l2[c->nl2].weight = num(r, l2_args, 0);
-		c->l2[c->nl2].layers = arg(r, l2_args, 1);
+		c->l2[c->nl2].weight = num(P->A, r, "weight");
+		c->l2[c->nl2].layers = r->kind == V_RECORD ? schema_arg(P->A, r, "layers") : NULL;
 		c->l2[c->nl2].loc = r->loc;
 		c->nl2++;
 	}

@@ -364,6 +364,7 @@ struct tprog {
 	const struct graph *net;
 	const char *name;            /* the train section */
 	struct tp_config cfg;
+	const char *config;          /* the program's configuration JSON (schema_config) */
 	int64_t batch;
 	uint64_t seed;               /* default seed of init and dropout (the section's) */
 	struct tbuf *bufs;

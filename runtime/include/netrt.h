@@ -69,9 +69,10 @@ struct netrt_program {
 	const struct netrt_param *params;
 	const char *name;              /* the train section */
 	int32_t class_weights_auto;    /* CONST holds class weights the driver fills */
+	const char *config;            /* the data and train sections as JSON (runtime-abi.md) */
 };
 
-enum { NETRT_ABI_VERSION = 1 };
+enum { NETRT_ABI_VERSION = 2 };
 
 /* Helpers generated code calls (runtime/driver/rt.c, in libnetrt.a).
  * The initialisers of compiler/train/steps.def: element i from Philox

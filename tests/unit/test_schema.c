@@ -219,9 +219,9 @@ static void del(struct sec *s, const char *name)
 	s->n--;
 }
 
-static const struct section *section(struct sec *s)
+static struct section *section(struct sec *s)
 {
-	s->s = (struct section){ s->decl, s->n, s->fields, s->values };
+	s->s = (struct section){ s->decl, s->n, s->fields, s->values, NULL };
 	return &s->s;
 }
 
@@ -379,6 +379,59 @@ static void test_valid(void)
 	ASSERT(schema_check_train(&T.D, &T.A, section(chexnet_adam()), g, &di));
 	ASSERT_EQ_INT(0, T.D.nerrors);
 	ASSERT_STR_EQ("", out());
+	finish();
+}
+
+/* The sections as JSON: every constructor with all its arguments by name,
+ * positional ones named, defaults (and "=x" defaults) filled in. */
+static void test_json(void)
+{
+	begin();
+	struct data_info di;
+	struct section *d = section(xray());
+	ASSERT(schema_check_data(&T.D, &T.A, d, &di));
+	ASSERT(d->json != NULL && di.json == d->json);
+	ASSERT_STR_EQ("{\"name\": \"xray\", "
+		      "\"source\": {\"kind\": \"csv\", \"file\": \"Data_Entry_2017.csv\", "
+		      "\"image\": \"Image Index\", \"labels\": \"Finding Labels\", \"sep\": \"|\", "
+		      "\"root\": \"images/\", \"patient\": \"\"}, "
+		      "\"classes\": [\"Atelectasis\", \"Cardiomegaly\", \"Effusion\", \"Infiltration\", "
+		      "\"Mass\", \"Nodule\", \"Pneumonia\", \"Pneumothorax\", \"Consolidation\", "
+		      "\"Edema\", \"Emphysema\", \"Fibrosis\", \"Pleural_Thickening\", \"Hernia\"], "
+		      "\"multi_label\": true, "
+		      "\"split\": {\"kind\": \"by_patient\", \"column\": \"Patient ID\", \"train\": 0.7, "
+		      "\"val\": 0.1, \"test\": 0.2, \"seed\": 1}, "
+		      "\"decode\": {\"kind\": \"rgb\", \"height\": 256, \"width\": 256}, "
+		      "\"augment\": [{\"kind\": \"center_crop\", \"height\": 224, \"width\": 224}, "
+		      "{\"kind\": \"random_flip\", \"horizontal\": true, \"vertical\": false, \"p\": 0.5}, "
+		      "{\"kind\": \"brightness\", \"delta\": 0.1}, "
+		      "{\"kind\": \"normalize\", \"mean\": [0.485, 0.456, 0.406], "
+		      "\"std\": [0.229, 0.224, 0.225]}], "
+		      "\"balance\": {\"kind\": \"resample_majority\", \"seed\": 7}, "
+		      "\"shuffle\": true, \"cache\": false, \"workers\": 4}", d->json);
+
+	struct graph *g = net("chexnet", OP_SIGMOID, 1, 14);
+	struct section *t = section(small_train(Y("binary_cross_entropy")));
+	ASSERT(schema_check_train(&T.D, &T.A, t, g, &di));
+	ASSERT_STR_EQ("{\"name\": \"small\", \"network\": \"chexnet\", \"data\": \"xray\", "
+		      "\"loss\": {\"kind\": \"binary_cross_entropy\"}, "
+		      "\"optimizer\": {\"kind\": \"adam\", \"lr\": 0.001, \"beta1\": 0.9, "
+		      "\"beta2\": 0.999, \"eps\": 1e-08, \"weight_decay\": 0}, "
+		      "\"schedule\": [{\"kind\": \"constant\"}], \"batch\": 32, \"epochs\": 15, "
+		      "\"resume\": false, \"distribute\": {\"kind\": \"local\"}, \"seed\": 1, "
+		      "\"precision\": \"f32\"}", t->json);
+	/* defaults read back as values */
+	const struct value *a = schema_arg(&T.A, Y("adam"), "eps");
+	ASSERT(a && a->kind == V_FLOAT && a->f == 1e-8);
+	a = schema_arg(&T.A, R("random_crop", 1, P(I(20))), "width");   /* width = height */
+	ASSERT(a && a->kind == V_INT && a->i == 20);
+	ASSERT(schema_arg(&T.A, Y("adam"), "momentum") == NULL);
+	/* a section that does not check out gets no JSON */
+	struct sec *bad = xray();
+	del(bad, "source");
+	d = section(bad);
+	ASSERT(!schema_check_data(&T.D, &T.A, d, &di));
+	ASSERT(d->json == NULL);
 	finish();
 }
 
@@ -926,7 +979,7 @@ static void test_odd_values(void)
 	/* The values that are fine in some fields: the rest must all fail. */
 	ASSERT(failed > runs * 3 / 4);
 	/* Empty sections and a section without a declaration. */
-	struct section empty = { NULL, 0, NULL, NULL };
+	struct section empty = { NULL, 0, NULL, NULL, NULL };
 	struct data_info o;
 	ASSERT(!schema_check_data(&T.D, &T.A, &empty, &o));
 	ASSERT(!schema_check_train(&T.D, &T.A, &empty, NULL, NULL));
@@ -953,5 +1006,6 @@ int main(void)
 	test_loss_vs_output();
 	test_metrics();
 	test_odd_values();
+	test_json();
 	return check_summary();
 }

@@ -95,8 +95,9 @@ bool nl_program_data(struct lower *L)
 	f[9] = params;
 	f[10] = str(L, P->name ? P->name : "");
 	f[11] = nl_i32(L, P->cfg.weights_auto && P->class_weights >= 0);
-	g = LLVMAddGlobal(L->M, LLVMTypeOf(LLVMConstStructInContext(L->C, f, 12, 0)), "netc_program");
-	LLVMSetInitializer(g, LLVMConstStructInContext(L->C, f, 12, 0));
+	f[12] = str(L, P->config ? P->config : "{}");
+	g = LLVMAddGlobal(L->M, LLVMTypeOf(LLVMConstStructInContext(L->C, f, 13, 0)), "netc_program");
+	LLVMSetInitializer(g, LLVMConstStructInContext(L->C, f, 13, 0));
 	LLVMSetGlobalConstant(g, 1);
 	return true;
 }
