@@ -29,7 +29,8 @@
 void tp_act_live(const struct tprog *P, int64_t *first, int64_t *last)
 {
 	const struct tp_list *lists[] = { &P->init, &P->forward, &P->train_step, &P->eval_step };
-	const int keep[] = { P->loss, P->output };
+	const int keep[] = { P->loss, P->output,
+			     P->logits ? P->nodes[P->logits->id].value : -1 };
 	int64_t base = 0;
 
 	for (int b = 0; b < P->nbufs; b++)

@@ -70,6 +70,10 @@ struct netrt_program {
 	const char *name;              /* the train section */
 	int32_t class_weights_auto;    /* CONST holds class weights the driver fills */
 	const char *config;            /* the data and train sections as JSON (runtime-abi.md) */
+	int64_t logits_offset;         /* the loss's input in ACT (the output, or what a fused
+					* softmax / sigmoid reads) */
+	int32_t output_probs;          /* the output is the fused softmax / sigmoid's (else logits) */
+	int64_t class_weights_offset;  /* the class weights in CONST, -1: none */
 };
 
 enum { NETRT_ABI_VERSION = 2 };

@@ -13,7 +13,7 @@
  *
  * Networks marked long run only with NETC_LONG_TESTS=1 (the line saying
  * so is printed otherwise); NETC_JIT_STEPS=N runs N train steps (default
- * 1), each from the reference's state. */
+ * 1), each from the reference's state; NETC_JIT_ONLY=NAME runs one net. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -226,6 +226,7 @@ static void call(const char *net, const char *what, int rc)
  * maps); batch 8 shows how much of the error that conditioning adds. */
 static const char NET_RESNET18[] = RESNET18_32("2");
 static const char NET_RESNET18_B8[] = RESNET18_32("8");
+static const char NET_RESNET18_B16[] = RESNET18_32("16");
 
 /* The stdlib U-Net, channels 8 .. 128 on 32x32, four levels; Dice and
  * Adam.  With Adam's default eps = 1e-8 the first update is
@@ -359,14 +360,18 @@ int main(void)
 		{ "unet-adam-eps1e-8", NET_UNET_STD_EPS8, true, false },
 		{ "resnet18", NET_RESNET18, true, true },
 		{ "resnet18-batch8", NET_RESNET18_B8, true, true },
+		{ "resnet18-batch16", NET_RESNET18_B16, true, true },
 	};
 	const char *e = getenv("NETC_LONG_TESTS"), *s = getenv("NETC_JIT_STEPS");
+	const char *only = getenv("NETC_JIT_ONLY");
 	bool run_long = e && *e && strcmp(e, "0") != 0;
 	int nsteps = s && atoi(s) > 0 ? atoi(s) : 1, ran = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	nrt_cpu_init();
 	for (size_t i = 0; i < sizeof nets / sizeof *nets; i++) {
+		if (only && *only && strcmp(only, nets[i].name) != 0)
+			continue;
 		if (nets[i].long_test && !run_long) {
 			printf("SKIP %s: a long test; NETC_LONG_TESTS=1 runs it\n", nets[i].name);
 			continue;

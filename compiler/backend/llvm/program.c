@@ -62,7 +62,7 @@ bool nl_program_data(struct lower *L)
 	const struct tprog *P = L->P;
 	LLVMTypeRef pty = param_type(L);
 	LLVMValueRef *pv = calloc((size_t)P->nparams + 1, sizeof *pv), params, sizes[TP_NREGIONS];
-	LLVMValueRef f[13], g;
+	LLVMValueRef f[16], g;
 	const struct tbuf *out = P->output >= 0 ? &P->bufs[P->output] : NULL;
 
 	for (int i = 0; i < P->nparams; i++) {
@@ -96,8 +96,12 @@ bool nl_program_data(struct lower *L)
 	f[10] = str(L, P->name ? P->name : "");
 	f[11] = nl_i32(L, P->cfg.weights_auto && P->class_weights >= 0);
 	f[12] = str(L, P->config ? P->config : "{}");
-	g = LLVMAddGlobal(L->M, LLVMTypeOf(LLVMConstStructInContext(L->C, f, 13, 0)), "netc_program");
-	LLVMSetInitializer(g, LLVMConstStructInContext(L->C, f, 13, 0));
+	f[13] = nl_i64(L, P->logits && P->nodes[P->logits->id].value >= 0
+			      ? P->bufs[P->nodes[P->logits->id].value].offset : -1);
+	f[14] = nl_i32(L, P->fused != NULL);
+	f[15] = nl_i64(L, P->class_weights >= 0 ? P->bufs[P->class_weights].offset : -1);
+	g = LLVMAddGlobal(L->M, LLVMTypeOf(LLVMConstStructInContext(L->C, f, 16, 0)), "netc_program");
+	LLVMSetInitializer(g, LLVMConstStructInContext(L->C, f, 16, 0));
 	LLVMSetGlobalConstant(g, 1);
 	return true;
 }

@@ -1,0 +1,739 @@
+/* run.c - the training run of a built program (driver.h): set up the
+ * context and the data, initialise or resume, then epochs of train steps
+ * with a validation pass, metrics, schedule, early stopping, logs and
+ * checkpoints after each, and the test split at the end.
+ *
+ * Reproducibility: the parameters come from (seed), dropout from (seed,
+ * step), the epoch order and augmentations from (seed, epoch, position)
+ * (runtime/data), so a run resumed from a checkpoint written after batch
+ * k of an epoch continues exactly as the run that was not interrupted. */
+#include "driver.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cJSON.h>
+
+#include "cpu.h"
+#include "data.h"
+#include "ref.h"
+#include "train_rt.h"
+
+enum { ERRN = 1024 };
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+struct run {
+	const char *argv0;
+	const struct nrt_driver_opts *o;
+	const struct netrt_program *p;
+	struct netrt_ctx c;
+	cJSON *cfg;
+	const cJSON *data_cfg, *train_cfg;
+	const char *base_dir;
+	struct nrt_data *data;
+	int64_t classes;               /* the program's class dimension */
+	enum nrt_target target;        /* what the loader writes for the program's TARGET */
+	uint64_t program_hash;
+	uint64_t seed;
+	int64_t epochs;
+	struct nrt_ckpt_policy *ckpt;
+	struct nrt_sched *sched;
+	struct nrt_early early;
+	struct nrt_log *log;
+	struct nrt_metrics *mtrain, *mval;
+	struct nrt_metrics_cfg mcfg;
+	const char **class_names;
+	char err[ERRN];
+};
+
+/* ---------------------------------------------------------------- helpers */
+
+static int fail(struct run *R, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int fail(struct run *R, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "%s: ", R->argv0);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+static const cJSON *get(const cJSON *o, const char *k)
+{
+	return o ? cJSON_GetObjectItemCaseSensitive(o, k) : NULL;
+}
+
+static double num_or(const cJSON *o, const char *k, double def)
+{
+	const cJSON *v = get(o, k);
+	return cJSON_IsNumber(v) ? v->valuedouble : cJSON_IsBool(v) ? cJSON_IsTrue(v) : def;
+}
+
+static const char *str_or(const cJSON *o, const char *k, const char *def)
+{
+	const cJSON *v = get(o, k);
+	return cJSON_IsString(v) ? v->valuestring : def;
+}
+
+/* FNV-1a over the program's layout: the parameter table and region sizes.
+ * A checkpoint of another program (another network, optimizer or batch)
+ * is refused by it. */
+static uint64_t program_hash(const struct netrt_program *p)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+#define MIX(ptr, n)                                                      \
+	for (size_t i_ = 0; i_ < (n); i_++)                              \
+		h = (h ^ ((const unsigned char *)(ptr))[i_]) * 0x100000001b3ull
+	MIX(p->name, strlen(p->name) + 1);
+	MIX(p->region_size, sizeof p->region_size);
+	for (int i = 0; i < p->nparams; i++) {
+		const struct netrt_param *q = &p->params[i];
+		MIX(q->name, strlen(q->name) + 1);
+		MIX(&q->region, sizeof q->region);
+		MIX(&q->rank, sizeof q->rank);
+		MIX(q->shape, sizeof q->shape[0] * (size_t)q->rank);
+		MIX(&q->offset, sizeof q->offset);
+	}
+#undef MIX
+	return h;
+}
+
+static float loss_of(const struct run *R)
+{
+	return ((const float *)R->c.region[NETRT_ACT])[R->p->loss_offset];
+}
+
+static const float *output_of(const struct run *R)
+{
+	return (const float *)R->c.region[NETRT_ACT] + R->p->output_offset;
+}
+
+/* The loss of the first `valid` samples of a padded batch: the batch's
+ * loss less its data term over all samples plus the data term over the
+ * valid ones (the reference loss kernels on the logits), so a
+ * regularisation term stays in. */
+static double tail_loss(const struct run *R, int64_t valid)
+{
+	const struct netrt_program *p = R->p;
+	const float *z = (const float *)R->c.region[NETRT_ACT] + p->logits_offset;
+	const void *t = R->c.region[NETRT_TARGET];
+	const cJSON *loss = get(R->train_cfg, "loss");
+	const char *kind = str_or(loss, "kind", "");
+	int64_t per = p->batch > 0 ? p->region_size[NETRT_TARGET] / p->batch : 0;
+	int64_t s = p->classes > 0 && per > 0 ? per : 1;
+	double full, part;
+
+	if (p->logits_offset < 0)
+		return loss_of(R);
+	if (!strcmp(kind, "cross_entropy") || !strcmp(kind, "weighted_cross_entropy")) {
+		const float *w = p->class_weights_offset >= 0
+			? (const float *)R->c.region[NETRT_CONST] + p->class_weights_offset : NULL;
+		struct nrt_xent_desc d = { (int)p->batch, (int)p->classes, s,
+					   num_or(loss, "label_smoothing", 0) };
+		full = nrt_ref_softmax_xent_fwd_f32(&d, z, t, w);
+		d.n = (int)valid;
+		part = nrt_ref_softmax_xent_fwd_f32(&d, z, t, w);
+	} else if (!strcmp(kind, "dice")) {
+		struct nrt_dice_desc d = { (int)p->batch, (int)p->classes, s, num_or(loss, "smooth", 1) };
+		full = nrt_ref_dice_fwd_f32(&d, z, t);
+		d.n = (int)valid;
+		part = nrt_ref_dice_fwd_f32(&d, z, t);
+	} else {
+		int64_t n = p->region_size[NETRT_TARGET] / p->batch;
+		float (*f)(int64_t, const float *, const float *) =
+			!strcmp(kind, "mse") ? nrt_ref_mse_fwd_f32 : nrt_ref_bce_logits_fwd_f32;
+		full = f(p->batch * n, z, t);
+		part = f(valid * n, z, t);
+	}
+	return loss_of(R) - full + part;
+}
+
+/* ---------------------------------------------------------------- set-up */
+
+static int setup_ctx(struct run *R)
+{
+	const struct netrt_program *p = R->p;
+	memset(&R->c, 0, sizeof R->c);
+	nrt_cpu_init();
+	R->c.pool = nrt_pool_new((int)R->o->threads);
+	if (!R->c.pool && R->o->threads > 1)
+		return fail(R, "cannot start %lld threads: %s", (long long)R->o->threads,
+			    strerror(errno));
+	for (int r = 0; r < NETRT_NREGIONS; r++) {
+		/* float and int32 elements are both 4 bytes */
+		R->c.region[r] = calloc((size_t)(p->region_size[r] > 0 ? p->region_size[r] : 1), 4);
+		if (!R->c.region[r])
+			return fail(R, "out of memory (%s region of %lld elements)",
+				    r == NETRT_ACT ? "activation" : "a", (long long)p->region_size[r]);
+	}
+	R->c.workspace_size = (size_t)netc_workspace_size((int)R->o->threads);
+	R->c.workspace = malloc(R->c.workspace_size ? R->c.workspace_size : 1);
+	if (!R->c.workspace)
+		return fail(R, "out of memory (workspace of %zu bytes)", R->c.workspace_size);
+	R->c.seed = R->seed;
+	R->c.lr_scale = 1;
+	return 0;
+}
+
+/* What the loader writes into TARGET for this program's loss. */
+static int choose_target(struct run *R)
+{
+	const struct netrt_program *p = R->p;
+	int64_t per = p->region_size[NETRT_TARGET] / (p->batch > 0 ? p->batch : 1);
+	bool multi = nrt_data_multi_label(R->data);
+	int dc = nrt_data_classes(R->data);
+
+	if (p->target_kind == NETRT_TARGET_CLASS) {
+		if (per != 1)
+			return fail(R, "the loss needs per-pixel class targets (%lld per sample), "
+				    "which a csv or folder source of labels cannot give", (long long)per);
+		if (multi)
+			return fail(R, "the data are multi-label but the loss takes one class per sample");
+		R->target = NRT_TARGET_INDEX;
+	} else if (p->target_kind == NETRT_TARGET_BINARY && per == 1 && dc == 2 && !multi) {
+		R->target = NRT_TARGET_INDEX_FLOAT;
+	} else {
+		if (per != dc)
+			return fail(R, "the loss takes %lld targets per sample but the data have %d classes",
+				    (long long)per, dc);
+		R->target = NRT_TARGET_MULTIHOT;
+	}
+	return 0;
+}
+
+static int open_data(struct run *R)
+{
+	const struct netrt_program *p = R->p;
+	struct nrt_data_opts o;
+	int c, h, w;
+
+	nrt_data_opts_init(&o);
+	o.base_dir = R->base_dir;
+	o.strict = R->o->strict;
+	o.max_bad_fraction = R->o->max_bad;
+	if (R->o->workers >= 0)
+		o.workers_override = (int)R->o->workers;
+	R->data = nrt_data_open(R->data_cfg, &o, R->err, sizeof R->err);
+	if (!R->data)
+		return fail(R, "%s", R->err);
+	nrt_data_shape(R->data, &c, &h, &w);
+	if ((int64_t)c * h * w * p->batch != p->region_size[NETRT_INPUT])
+		return fail(R, "the data give samples of %dx%dx%d but the network takes %lld values "
+			    "per sample", c, h, w, (long long)(p->region_size[NETRT_INPUT] / p->batch));
+	if (choose_target(R))
+		return 1;
+	int n = nrt_data_classes(R->data);
+	R->class_names = calloc((size_t)(n > 0 ? n : 1), sizeof *R->class_names);
+	for (int i = 0; R->class_names && i < n; i++)
+		R->class_names[i] = nrt_data_class_name(R->data, i);
+	if (!R->o->quiet)
+		printf("data: %lld train, %lld val, %lld test samples of %dx%dx%d, %d classes\n",
+		       (long long)nrt_data_count(R->data, NRT_TRAIN),
+		       (long long)nrt_data_count(R->data, NRT_VAL),
+		       (long long)nrt_data_count(R->data, NRT_TEST), c, h, w, n);
+	if (nrt_data_count(R->data, NRT_TRAIN) < p->batch && !R->o->eval_only)
+		return fail(R, "the train split has %lld samples, fewer than one batch of %lld",
+			    (long long)nrt_data_count(R->data, NRT_TRAIN), (long long)p->batch);
+	return 0;
+}
+
+/* Class weights from the train split's counts, for weights = auto. */
+static void fill_class_weights(struct run *R)
+{
+	const struct netrt_program *p = R->p;
+	if (!p->class_weights_auto || p->class_weights_offset < 0)
+		return;
+	nrt_data_class_weights(R->data, NRT_TRAIN,
+			       (float *)R->c.region[NETRT_CONST] + p->class_weights_offset);
+}
+
+static int setup_train_rt(struct run *R, int64_t steps_per_epoch)
+{
+	const cJSON *t = R->train_cfg;
+	double lr = num_or(get(t, "optimizer"), "lr", 0);
+
+	if (nrt_metrics_cfg_from_program(R->p, &R->mcfg, R->err, sizeof R->err))
+		return fail(R, "%s", R->err);
+	R->mcfg.output_kind = R->p->output_probs ? NRT_OUTPUT_PROBS : NRT_OUTPUT_LOGITS;
+	R->mcfg.class_names = R->class_names;
+	R->mtrain = nrt_metrics_new(get(t, "metrics"), &R->mcfg, R->err, sizeof R->err);
+	R->mval = R->mtrain ? nrt_metrics_new(get(t, "metrics"), &R->mcfg, R->err, sizeof R->err) : NULL;
+	if (!R->mval)
+		return fail(R, "%s", R->err);
+	R->sched = nrt_sched_new(get(t, "schedule"), lr, steps_per_epoch, R->epochs, R->err,
+				 sizeof R->err);
+	if (!R->sched)
+		return fail(R, "%s", R->err);
+	if (nrt_early_init(&R->early, get(t, "early_stopping"), R->err, sizeof R->err))
+		return fail(R, "%s", R->err);
+	if (get(t, "checkpoint") && !R->o->no_checkpoint) {
+		R->ckpt = nrt_ckpt_policy_new(get(t, "checkpoint"), R->base_dir, R->p->name, R->err,
+					      sizeof R->err);
+		if (!R->ckpt)
+			return fail(R, "%s", R->err);
+	}
+	return 0;
+}
+
+static int open_log(struct run *R)
+{
+	char csv[4096], jsonl[4096], last[4096];
+	const char *prefix = R->o->log;
+
+	if (prefix && !strcmp(prefix, "none"))
+		return 0;
+	if (!prefix) {
+		/* beside the checkpoints: PREFIX-last.safetensors -> PREFIX-log.csv */
+		const char *l = R->ckpt ? nrt_ckpt_policy_path(R->ckpt, "last", 0, last, sizeof last) : NULL;
+		char *dash = l ? strstr(last, "-last.safetensors") : NULL;
+		if (!dash)
+			return 0;
+		strcpy(dash, "-log");
+		prefix = last;
+	}
+	snprintf(csv, sizeof csv, "%s.csv", prefix);
+	snprintf(jsonl, sizeof jsonl, "%s.jsonl", prefix);
+	R->log = nrt_log_open(csv, jsonl, R->err, sizeof R->err);
+	if (!R->log)
+		return fail(R, "%s", R->err);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- checkpoints */
+
+static void fill_meta(struct run *R, struct nrt_ckpt_meta *m, int64_t epoch, int64_t batch_in_epoch)
+{
+	double best = m->best;
+	nrt_ckpt_meta_init(m);
+	m->best = best;
+	m->epoch = epoch;
+	m->step = R->c.step;
+	m->batch_in_epoch = batch_in_epoch;
+	m->program_hash = R->program_hash;
+	m->data_hash = R->data ? nrt_data_hash(R->data) : 0;
+	m->seed = R->seed;
+	nrt_sched_save_meta(R->sched, m);
+	nrt_early_save_meta(&R->early, m);
+}
+
+/* The checkpoint to resume from, or NULL to start afresh (0), or an error. */
+static int resume_path(struct run *R, char *buf, size_t n, const char **path)
+{
+	const char *want = R->o->resume;
+	const cJSON *res = get(R->train_cfg, "resume");
+	bool from_section = false;
+
+	*path = NULL;
+	if (!want && cJSON_IsString(res))
+		want = res->valuestring, from_section = true;
+	else if (!want && cJSON_IsTrue(res))
+		want = "last", from_section = true;
+	if (!want)
+		return 0;
+	if (strcmp(want, "last") == 0) {
+		if (!R->ckpt || !nrt_ckpt_policy_path(R->ckpt, "last", 0, buf, n))
+			return fail(R, "--resume: the train section writes no checkpoints to resume from; "
+				    "name a file (--resume FILE)");
+		if (access(buf, F_OK) != 0) {
+			if (from_section && !R->o->eval_only) {
+				if (!R->o->quiet)
+					printf("resume: no checkpoint %s yet, starting afresh\n", buf);
+				return 0;
+			}
+			return fail(R, "--resume: no checkpoint at %s", buf);
+		}
+		*path = buf;
+		return 0;
+	}
+	if (want[0] == '/' || !R->base_dir || from_section == false)
+		snprintf(buf, n, "%s", want);
+	else
+		snprintf(buf, n, "%s/%s", R->base_dir, want);
+	*path = buf;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- evaluation */
+
+/* Run eval_step over split s into m; the metrics' values go into sc. */
+static int evaluate(struct run *R, enum nrt_split s, struct nrt_metrics *m, struct nrt_scalars *sc)
+{
+	struct nrt_loader_args a = { .split = s, .batch = R->p->batch, .seed = R->seed,
+				     .epoch = 0, .train = false, .tail = NRT_TAIL_PAD,
+				     .target = R->target };
+	struct nrt_loader *l;
+	int64_t valid;
+	int rc;
+
+	nrt_metrics_reset(m);
+	if (nrt_data_count(R->data, s) == 0)
+		return 0;
+	l = nrt_loader_start_args(R->data, &a, R->err, sizeof R->err);
+	if (!l)
+		return fail(R, "%s", R->err);
+	while ((rc = nrt_loader_next(l, R->c.region[NETRT_INPUT], R->c.region[NETRT_TARGET], &valid,
+				     R->err, sizeof R->err)) == 0) {
+		if ((rc = netc_eval_step(&R->c)) != 0) {
+			nrt_loader_free(l);
+			return fail(R, "a kernel failed in the evaluation: %s", strerror(rc));
+		}
+		double loss = valid < R->p->batch ? tail_loss(R, valid) : loss_of(R);
+		if (nrt_metrics_add(m, output_of(R), R->c.region[NETRT_TARGET], valid, loss)) {
+			nrt_loader_free(l);
+			return fail(R, "out of memory");
+		}
+	}
+	if (rc < 0) {
+		nrt_loader_free(l);
+		return fail(R, "%s", R->err);
+	}
+	if (nrt_loader_skipped(l) && !R->o->quiet)
+		printf("%s: skipped %lld bad samples (first: %s)\n", nrt_split_name(s),
+		       (long long)nrt_loader_skipped(l), nrt_loader_skip_message(l, 0));
+	nrt_loader_free(l);
+	nrt_metrics_export(m, nrt_split_name(s), sc);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- training */
+
+static int save_last(struct run *R, struct nrt_ckpt_meta *m, int64_t epoch, int64_t batch_in_epoch)
+{
+	char path[4096];
+	if (!R->ckpt)
+		return 0;
+	fill_meta(R, m, epoch, batch_in_epoch);
+	if (nrt_ckpt_policy_save_last(R->ckpt, R->p, R->c.region, m, R->err, sizeof R->err))
+		return fail(R, "%s", R->err);
+	if (!R->o->quiet)
+		printf("saved %s (epoch %lld, batch %lld, step %lld)\n",
+		       nrt_ckpt_policy_path(R->ckpt, "last", 0, path, sizeof path),
+		       (long long)epoch, (long long)batch_in_epoch, (long long)R->c.step);
+	return 0;
+}
+
+enum { GO_ON, STOP_DONE, STOP_FAIL, STOP_SIGNAL };
+
+/* One epoch of train steps from batch `start` on. */
+static int train_epoch(struct run *R, int64_t epoch, int64_t start, struct nrt_progress *pr,
+		       struct nrt_ckpt_meta *meta, int64_t *images)
+{
+	struct nrt_loader_args a = { .split = NRT_TRAIN, .batch = R->p->batch, .seed = R->seed,
+				     .epoch = epoch, .train = true, .tail = NRT_TAIL_DROP,
+				     .target = R->target, .start_batch = start };
+	struct nrt_loader *l = nrt_loader_start_args(R->data, &a, R->err, sizeof R->err);
+	int64_t valid, k = start;
+	int rc, status = GO_ON;
+
+	if (!l)
+		return fail(R, "%s", R->err), STOP_FAIL;
+	nrt_metrics_reset(R->mtrain);
+	while ((rc = nrt_loader_next(l, R->c.region[NETRT_INPUT], R->c.region[NETRT_TARGET], &valid,
+				     R->err, sizeof R->err)) == 0) {
+		R->c.step++;
+		R->c.lr_scale = nrt_sched_scale(R->sched, R->c.step);
+		if ((rc = netc_train_step(&R->c)) != 0) {
+			fail(R, "a kernel failed at step %lld: %s", (long long)R->c.step, strerror(rc));
+			status = STOP_FAIL;
+			break;
+		}
+		k++;
+		double loss = loss_of(R);
+		if (!isfinite(loss)) {
+			char path[4096];
+			fail(R, "the loss is %g at step %lld (epoch %lld, batch %lld): stopping; "
+			     "the last checkpoint%s%s is intact", loss, (long long)R->c.step,
+			     (long long)epoch, (long long)k,
+			     R->ckpt ? " " : "",
+			     R->ckpt ? nrt_ckpt_policy_path(R->ckpt, "last", 0, path, sizeof path) : "");
+			status = STOP_FAIL;
+			break;
+		}
+		nrt_metrics_add(R->mtrain, output_of(R), R->c.region[NETRT_TARGET], valid, loss);
+		*images += valid;
+		if (!R->o->quiet)
+			nrt_progress_step(pr, k, *images, loss, NULL, 0, nrt_now());
+		bool last_step = R->o->steps >= 0 && R->c.step >= R->o->steps;
+		if (last_step || interrupted ||
+		    (R->o->checkpoint_steps > 0 && R->c.step % R->o->checkpoint_steps == 0)) {
+			if (save_last(R, meta, epoch - 1, k)) {
+				status = STOP_FAIL;
+				break;
+			}
+		}
+		if (last_step || interrupted) {
+			status = interrupted ? STOP_SIGNAL : STOP_DONE;
+			break;
+		}
+	}
+	if (rc < 0 && status == GO_ON) {
+		fail(R, "%s", R->err);
+		status = STOP_FAIL;
+	}
+	if (nrt_loader_skipped(l) && !R->o->quiet)
+		printf("epoch %lld: skipped %lld bad samples (first: %s)\n", (long long)epoch,
+		       (long long)nrt_loader_skipped(l), nrt_loader_skip_message(l, 0));
+	nrt_loader_free(l);
+	return status;
+}
+
+static int final_report(struct run *R)
+{
+	struct nrt_scalars sc;
+	nrt_scalars_clear(&sc);
+	for (enum nrt_split s = NRT_VAL; s <= NRT_TEST; s++) {
+		if (nrt_data_count(R->data, s) == 0)
+			continue;
+		if (evaluate(R, s, R->mval, &sc))
+			return 1;
+		nrt_metrics_print(R->mval, nrt_split_name(s), stdout);
+	}
+	return 0;
+}
+
+static int train(struct run *R)
+{
+	struct nrt_ckpt_meta meta;
+	struct nrt_progress pr;
+	char buf[4096];
+	const char *from;
+	int64_t start_epoch = 0, start_batch = 0;
+	int status = GO_ON;
+
+	nrt_ckpt_meta_init(&meta);
+	if (resume_path(R, buf, sizeof buf, &from))
+		return 1;
+	if (from) {
+		if (nrt_ckpt_load(from, R->p, R->c.region, R->program_hash, &meta, R->err, sizeof R->err))
+			return fail(R, "cannot resume: %s", R->err);
+		if (meta.data_hash && meta.data_hash != nrt_data_hash(R->data))
+			return fail(R, "cannot resume from %s: it was written for other data (the "
+				    "listing differs)", from);
+		if (nrt_sched_load_meta(R->sched, &meta, R->err, sizeof R->err) ||
+		    nrt_early_load_meta(&R->early, &meta, R->err, sizeof R->err))
+			return fail(R, "cannot resume from %s: %s", from, R->err);
+		R->c.step = meta.step;
+		start_epoch = meta.epoch;
+		start_batch = meta.batch_in_epoch;
+		if (!R->o->quiet)
+			printf("resumed from %s: epoch %lld, batch %lld, step %lld\n", from,
+			       (long long)meta.epoch, (long long)meta.batch_in_epoch, (long long)meta.step);
+	}
+	if (R->o->eval_only) {
+		if (!from)
+			return fail(R, "--eval-only needs a checkpoint: --resume FILE or a section that "
+				    "writes checkpoints");
+		return final_report(R);
+	}
+
+	int64_t spe = nrt_data_count(R->data, NRT_TRAIN) / R->p->batch;
+	nrt_progress_init(&pr, stdout, -1, R->epochs, spe);
+	for (int64_t e = start_epoch + 1; e <= R->epochs && status == GO_ON; e++) {
+		struct nrt_scalars sc;
+		int64_t images = 0;
+		double t0 = nrt_now();
+		int stop = 0, saved = 0;
+
+		nrt_progress_epoch_begin(&pr, e, t0);
+		status = train_epoch(R, e, e == start_epoch + 1 ? start_batch : 0, &pr, &meta, &images);
+		if (status != GO_ON)
+			break;
+		nrt_scalars_clear(&sc);
+		nrt_scalars_set(&sc, "epoch", (double)e);
+		nrt_scalars_set(&sc, "step", (double)R->c.step);
+		nrt_scalars_set(&sc, "lr", num_or(get(R->train_cfg, "optimizer"), "lr", 0) * R->c.lr_scale);
+		nrt_metrics_export(R->mtrain, "train", &sc);
+		double t1 = nrt_now();
+		nrt_scalars_set(&sc, "images/s", (double)images / (t1 - t0 > 0 ? t1 - t0 : 1e-9));
+		if (evaluate(R, NRT_VAL, R->mval, &sc))
+			return 1;
+		nrt_scalars_set(&sc, "time", nrt_now() - t0);
+		if (nrt_sched_epoch_end(R->sched, &sc, R->err, sizeof R->err) ||
+		    nrt_early_epoch_end(&R->early, &sc, &stop, R->err, sizeof R->err))
+			return fail(R, "%s", R->err);
+		if (R->ckpt) {
+			fill_meta(R, &meta, e, 0);
+			if (nrt_ckpt_policy_epoch_end(R->ckpt, R->p, R->c.region, &meta, &sc,
+						      e == R->epochs || stop, &saved, R->err, sizeof R->err))
+				return fail(R, "%s", R->err);
+		}
+		if (R->log && nrt_log_epoch(R->log, &sc, R->err, sizeof R->err))
+			return fail(R, "%s", R->err);
+		nrt_progress_epoch_end(&pr, &sc, nrt_now());
+		if (stop) {
+			if (!R->o->quiet)
+				printf("early stopping after epoch %lld: %s has not improved for %lld epochs\n",
+				       (long long)e, R->early.on, (long long)R->early.patience);
+			break;
+		}
+		if (interrupted)
+			status = STOP_SIGNAL;
+	}
+	if (status == STOP_FAIL)
+		return 1;
+	if (status == STOP_SIGNAL) {
+		fprintf(stderr, "%s: interrupted at step %lld\n", R->argv0, (long long)R->c.step);
+		return 130;
+	}
+	if (status == STOP_DONE)
+		return 0;
+	return final_report(R);
+}
+
+/* ---------------------------------------------------------------- synthetic */
+
+static uint64_t splitmix(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* Inputs uniform in [0, 1), targets valid for the loss (netrt_target_kind);
+ * the batch of step k depends on (seed, k) only. */
+static void random_batch(struct run *R, int64_t step)
+{
+	const struct netrt_program *p = R->p;
+	uint64_t s = R->seed * 0x2545f4914f6cdd1dull + (uint64_t)step;
+	float *in = R->c.region[NETRT_INPUT];
+	for (int64_t i = 0; i < p->region_size[NETRT_INPUT]; i++)
+		in[i] = (float)((splitmix(&s) >> 40) * 0x1p-24);
+	for (int64_t i = 0; i < p->region_size[NETRT_TARGET]; i++) {
+		uint64_t r = splitmix(&s);
+		if (p->target_kind == NETRT_TARGET_CLASS)
+			((int32_t *)R->c.region[NETRT_TARGET])[i] =
+				(int32_t)(r % (uint64_t)(p->classes > 0 ? p->classes : 1));
+		else if (p->target_kind == NETRT_TARGET_BINARY)
+			((float *)R->c.region[NETRT_TARGET])[i] = (float)(r & 1);
+		else
+			((float *)R->c.region[NETRT_TARGET])[i] = (float)((r >> 40) * 0x1p-24);
+	}
+}
+
+static int synthetic(struct run *R)
+{
+	const struct netrt_program *p = R->p;
+	int64_t steps = R->o->steps >= 0 ? R->o->steps : 1;
+	int rc = 0;
+
+	if (p->class_weights_auto && p->class_weights_offset >= 0)   /* no data: equal weights */
+		for (int64_t i = 0; i < p->classes; i++)
+			((float *)R->c.region[NETRT_CONST])[p->class_weights_offset + i] = 1;
+	rc = netc_init(&R->c);
+	for (int64_t k = 1; rc == 0 && k <= steps; k++) {
+		R->c.step = k;
+		random_batch(R, k);
+		rc = netc_train_step(&R->c);
+		if (rc == 0 && (!R->o->quiet || k == steps))
+			printf("step %lld loss %.9g\n", (long long)k, (double)loss_of(R));
+	}
+	if (rc)
+		return fail(R, "a kernel failed: %s", strerror(rc));
+	return 0;
+}
+
+/* ---------------------------------------------------------------- entry */
+
+static void teardown(struct run *R)
+{
+	if (R->log && nrt_log_close(R->log, R->err, sizeof R->err))
+		fail(R, "%s", R->err);
+	nrt_metrics_free(R->mtrain);
+	nrt_metrics_free(R->mval);
+	nrt_sched_free(R->sched);
+	nrt_ckpt_policy_free(R->ckpt);
+	nrt_data_free(R->data);
+	free(R->class_names);
+	for (int r = 0; r < NETRT_NREGIONS; r++)
+		free(R->c.region[r]);
+	free(R->c.workspace);
+	nrt_pool_free(R->c.pool);
+	cJSON_Delete(R->cfg);
+}
+
+int nrt_driver_run(const char *argv0, const struct nrt_driver_opts *o)
+{
+	static struct run R;
+	const struct netrt_program *p = &netc_program;
+	int rc;
+
+	memset(&R, 0, sizeof R);
+	R.argv0 = argv0;
+	R.o = o;
+	R.p = p;
+	if (p->abi_version != NETRT_ABI_VERSION)
+		return fail(&R, "generated code of ABI %d, driver of ABI %d", p->abi_version,
+			    NETRT_ABI_VERSION);
+	if (o->print_config) {
+		puts(p->config ? p->config : "{}");
+		return 0;
+	}
+	if (o->batch >= 0 && o->batch != p->batch) {
+		fprintf(stderr, "%s: the batch is fixed at build time to %lld (netc build --batch N), "
+			"got --batch %lld\n", argv0, (long long)p->batch, (long long)o->batch);
+		return 2;
+	}
+	R.cfg = cJSON_Parse(p->config ? p->config : "{}");
+	if (!R.cfg)
+		return fail(&R, "the program's configuration is not valid JSON (rebuild it)");
+	R.data_cfg = get(R.cfg, "data");
+	R.train_cfg = get(R.cfg, "train");
+	R.base_dir = o->data_root ? o->data_root : str_or(R.cfg, "base_dir", ".");
+	R.seed = o->seed >= 0 ? (uint64_t)o->seed : (uint64_t)num_or(R.train_cfg, "seed", 1);
+	R.epochs = o->epochs > 0 ? o->epochs : (int64_t)num_or(R.train_cfg, "epochs", 1);
+	R.program_hash = program_hash(p);
+
+	rc = setup_ctx(&R);
+	if (rc == 0 && o->synthetic) {
+		rc = synthetic(&R);
+	} else if (rc == 0) {
+		if (!cJSON_IsObject(R.data_cfg))
+			rc = fail(&R, "the train section names no data section (use --synthetic)");
+		if (rc == 0)
+			rc = open_data(&R);
+		if (rc == 0) {
+			fill_class_weights(&R);
+			if ((rc = netc_init(&R.c)) != 0)
+				rc = fail(&R, "initialisation failed: %s", strerror(rc));
+		}
+		if (rc == 0)
+			rc = setup_train_rt(&R, nrt_data_count(R.data, NRT_TRAIN) / p->batch);
+		if (rc == 0 && !o->eval_only)
+			rc = open_log(&R);
+		if (rc == 0) {
+			struct sigaction sa;
+			memset(&sa, 0, sizeof sa);
+			sa.sa_handler = on_signal;
+			sigaction(SIGINT, &sa, NULL);
+			sigaction(SIGTERM, &sa, NULL);
+			rc = train(&R);
+		}
+	}
+	teardown(&R);
+	return rc;
+}
+
+int nrt_driver_main(int argc, char **argv)
+{
+	struct nrt_driver_opts o;
+	int rc = nrt_driver_parse(argc, argv, &o, stdout, stderr);
+	if (rc)
+		return rc == 1 ? 0 : rc;
+	return nrt_driver_run(argv[0], &o);
+}
