@@ -169,13 +169,14 @@ struct nrt_metrics_cfg {
 	int64_t classes;        /* C: the output's class (channel) dimension */
 	int64_t spatial;        /* H*W for per-pixel outputs [C, H, W]; 1 for [C] */
 	int multi_label;        /* targets are C floats (multi-hot, BCE), else int32 classes */
+	int regression;         /* targets are floats of the output's shape (MSE): loss only */
 	int output_kind;        /* enum nrt_output_kind */
 	const char *const *class_names; /* C names for reports (NULL: the indices) */
 };
 
 /* Fill cfg from a program: classes, spatial = output_numel / (batch * classes),
- * multi_label from target_kind, logits.  EINVAL for REAL (regression) targets
- * with metrics other than loss is reported by nrt_metrics_new. */
+ * multi_label / regression from target_kind, logits, no class names.  EINVAL
+ * when the output's size is not batch * classes * spatial. */
 int nrt_metrics_cfg_from_program(const struct netrt_program *p, struct nrt_metrics_cfg *cfg,
 				 char *err, size_t errn);
 
@@ -193,10 +194,14 @@ void nrt_metrics_free(struct nrt_metrics *m);
 void nrt_metrics_reset(struct nrt_metrics *m);
 /* Add a batch: out holds n samples of C * spatial floats (sample-major,
  * [n, C, H, W]), target n samples of spatial int32 classes or C * spatial
- * floats (multi-label); only the first n_valid samples count; loss is the
- * batch's mean loss (weighted by n_valid in the epoch mean).  Class targets
- * outside [0, C) are skipped and counted (nrt_metrics_print reports them).
- * 0 or ENOMEM. */
+ * floats (multi-label; a label is positive when >= 0.5); only the first
+ * n_valid samples count; loss is the batch's mean loss (weighted by n_valid
+ * in the epoch mean; NaN: not counted).  Class targets outside [0, C) are
+ * skipped and counted (nrt_metrics_print reports them).  A prediction is
+ * the arg-max class (single-label; NaN scores lose) or score > 0.5 after a
+ * sigmoid (multi-label); top-k counts a hit when fewer than k classes score
+ * strictly higher than the true class (for multi-label: than any true
+ * label).  0 or ENOMEM. */
 int nrt_metrics_add(struct nrt_metrics *m, const float *out, const void *target,
 		    int64_t n_valid, double loss);
 /* Put the epoch's values into s as "<split>.loss", "<split>.accuracy",
