@@ -15,8 +15,8 @@ for spec in lenet_train:64:${STEPS:-20} resnet18_train:32:${STEPS:-5}; do
 	t=${spec%%:*}; rest=${spec#*:}; batch=${rest%%:*}; steps=${rest#*:}
 	"$NETC" build "$here/nets.net" $t -o "$tmp/$t" || exit 1
 	for th in 1 2; do
-		s=`now`; "$tmp/$t" --steps 1 --threads $th --quiet >/dev/null || exit 1; m=`now`
-		"$tmp/$t" --steps `expr $steps + 1` --threads $th --quiet >/dev/null || exit 1; e=`now`
+		s=`now`; "$tmp/$t" --synthetic --steps 1 --threads $th --quiet >/dev/null || exit 1; m=`now`
+		"$tmp/$t" --synthetic --steps `expr $steps + 1` --threads $th --quiet >/dev/null || exit 1; e=`now`
 		echo "$t $batch $th $steps $s $m $e" | awk '{ printf "%s batch %d threads %d: %.1f images/s\n", $1, $2, $3, $2 * $4 / (($7 - $6) - ($6 - $5)) }'
 	done
 done
