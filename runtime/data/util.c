@@ -1,0 +1,83 @@
+/* util.c - error messages, whole-file reads and the shuffle of the data
+ * pipeline (see util.h). */
+#define _DEFAULT_SOURCE           /* realpath, PATH_MAX, strcasecmp under -std=c11 */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+int nrt_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+char *nrt_read_file(const char *path, size_t *len, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n = 0, cap = 0;
+
+	if (!f) {
+		nrt_errf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		if (cap - n < 65536) {
+			size_t ncap = cap ? 2 * cap : 65536 + 1;
+			char *nb = realloc(buf, ncap);
+			if (!nb) {
+				nrt_errf(err, errlen, "%s: out of memory", path);
+				goto fail;
+			}
+			buf = nb;
+			cap = ncap;
+		}
+		size_t got = fread(buf + n, 1, cap - n - 1, f);
+		n += got;
+		if (got == 0) {
+			if (ferror(f)) {
+				nrt_errf(err, errlen, "%s: read error: %s", path, strerror(errno));
+				goto fail;
+			}
+			break;
+		}
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+fail:
+	fclose(f);
+	free(buf);
+	return NULL;
+}
+
+char *nrt_strdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *d = malloc(n);
+	if (d)
+		memcpy(d, s, n);
+	return d;
+}
+
+void nrt_shuffle_i64(int64_t *v, int64_t n, uint64_t seed)
+{
+	uint64_t s = seed;
+	for (int64_t i = n - 1; i > 0; i--) {
+		int64_t j = (int64_t)nrt_splitmix_below(&s, (uint64_t)i + 1);
+		int64_t t = v[i];
+		v[i] = v[j];
+		v[j] = t;
+	}
+}

@@ -1,0 +1,319 @@
+/* test_loader.c - batches: workers 0 and 2 bitwise equal over a whole
+ * MNIST epoch (with random augmentations), the cache, resuming at a
+ * batch, the padded evaluation tail, targets, bad samples (skipped and
+ * counted, strict, the threshold), a symbolic link out of the root; and
+ * the decode + augment throughput with 0 and 2 workers (printed only). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "check.h"
+#include "data.h"
+#include "fixtures.h"
+
+static struct nrt_data *open_json(const char *json, const char *base, int workers, bool strict,
+				  char *err, size_t n)
+{
+	cJSON *cfg = cJSON_Parse(json);
+	struct nrt_data_opts o;
+	struct nrt_data *d;
+	if (!cfg) {
+		snprintf(err, n, "bad test JSON");
+		return NULL;
+	}
+	nrt_data_opts_init(&o);
+	o.base_dir = base;
+	o.workers_override = workers;
+	o.strict = strict;
+	d = nrt_data_open(cfg, &o, err, n);
+	cJSON_Delete(cfg);
+	return d;
+}
+
+static const char *mnist_aug_json(char *buf, size_t n, bool cache)
+{
+	snprintf(buf, n,
+		 "{\"source\": {\"kind\": \"csv\", \"file\": \"labels.csv\", \"image\": \"Image Index\","
+		 " \"labels\": \"Finding Labels\", \"sep\": \"\", \"root\": \"images/\", \"patient\": \"\"},"
+		 " \"classes\": [\"0\",\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\",\"9\"],"
+		 " \"split\": {\"kind\": \"ratio\", \"train\": 0.8, \"val\": 0.1, \"test\": 0.1, \"seed\": 1},"
+		 " \"decode\": {\"kind\": \"gray\", \"height\": 28, \"width\": 28},"
+		 " \"augment\": [{\"kind\": \"random_crop\", \"height\": 26, \"width\": 26, \"pad\": 1},"
+		 "  {\"kind\": \"random_rotation\", \"degrees\": 10},"
+		 "  {\"kind\": \"gaussian_noise\", \"std\": 0.05, \"p\": 0.5},"
+		 "  {\"kind\": \"normalize\", \"mean\": 0.1307, \"std\": 0.3081}],"
+		 " \"balance\": {\"kind\": \"none\"}, \"shuffle\": true, \"cache\": %s, \"workers\": 0}",
+		 cache ? "true" : "false");
+	return buf;
+}
+
+static double now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Every batch of one epoch, concatenated: x and int32 targets; *nb batches. */
+static float *epoch(struct nrt_data *d, enum nrt_split s, int64_t B, int64_t ep, bool train,
+		    int32_t **tg, int64_t *nb, int64_t start, double *secs)
+{
+	int c, h, w;
+	char err[512];
+	nrt_data_shape(d, &c, &h, &w);
+	size_t per = (size_t)c * h * w;
+	struct nrt_loader_args a = { .split = s, .batch = B, .seed = 11, .epoch = ep, .train = train,
+				     .start_batch = start };
+	double t0 = now();
+	struct nrt_loader *l = nrt_loader_start_args(d, &a, err, sizeof err);
+	if (!l)
+		return NULL;
+	int64_t cap = nrt_loader_batches(l) + 1, k = 0, valid;
+	float *x = malloc((size_t)cap * B * per * sizeof *x);
+	*tg = malloc((size_t)cap * B * sizeof **tg);
+	while (nrt_loader_next(l, x + (size_t)k * B * per, *tg + k * B, &valid, err, sizeof err) == 0)
+		k++;
+	if (secs)
+		*secs = now() - t0;
+	*nb = k;
+	nrt_loader_free(l);
+	return x;
+}
+
+static void test_workers_equal(void)
+{
+	const char *m = fx_mnist();
+	char json[4096], err[512] = "";
+	struct nrt_data *d0, *d2, *dc;
+	if (!m) {
+		printf("SKIP: MNIST folder not found\n");
+		return;
+	}
+	mnist_aug_json(json, sizeof json, false);
+	d0 = open_json(json, m, 0, false, err, sizeof err);
+	d2 = open_json(json, m, 2, false, err, sizeof err);
+	if (!ASSERT(d0 && d2)) {
+		fprintf(stderr, "    %s\n", err);
+		return;
+	}
+	int c, h, w;
+	nrt_data_shape(d0, &c, &h, &w);
+	ASSERT(c == 1 && h == 26 && w == 26);
+	int64_t n0, n2, B = 64;
+	int32_t *t0, *t2;
+	double s0, s2;
+	float *x0 = epoch(d0, NRT_TRAIN, B, 1, true, &t0, &n0, 0, &s0);
+	float *x2 = epoch(d2, NRT_TRAIN, B, 1, true, &t2, &n2, 0, &s2);
+	size_t per = 26 * 26;
+	ASSERT_EQ_INT(125, n0);                       /* 8000 / 64 */
+	ASSERT_EQ_INT(n0, n2);
+	ASSERT(memcmp(x0, x2, (size_t)n0 * B * per * sizeof *x0) == 0);
+	ASSERT(memcmp(t0, t2, (size_t)n0 * B * sizeof *t0) == 0);
+	printf("throughput: MNIST train epoch (8000 samples, decode + random_crop + rotation + noise"
+	       " + normalize): %.0f samples/s with 0 workers, %.0f samples/s with 2 workers\n",
+	       8000 / s0, 8000 / s2);
+
+	/* the targets are the labels of the epoch order */
+	int64_t no;
+	int64_t *order = nrt_data_epoch_order(d0, NRT_TRAIN, 11, 1, true, &no);
+	int ok = 1;
+	for (int64_t i = 0; i < n0 * B; i++) {
+		struct nrt_sample_info si;
+		(void)si;
+		ok &= t0[i] >= 0 && t0[i] < 10;
+	}
+	ASSERT(ok);
+	free(order);
+
+	/* resume at batch 100: the same batches as the tail of the whole epoch */
+	int64_t nr;
+	int32_t *tr;
+	float *xr = epoch(d2, NRT_TRAIN, B, 1, true, &tr, &nr, 100, NULL);
+	ASSERT_EQ_INT(25, nr);
+	ASSERT(memcmp(xr, x0 + (size_t)100 * B * per, (size_t)25 * B * per * sizeof *xr) == 0);
+	ASSERT(memcmp(tr, t0 + 100 * B, (size_t)25 * B * sizeof *tr) == 0);
+	free(xr);
+	free(tr);
+
+	/* another epoch: other batches */
+	float *xe = epoch(d0, NRT_TRAIN, B, 2, true, &tr, &nr, 0, NULL);
+	ASSERT(memcmp(xe, x0, (size_t)B * per * sizeof *xe) != 0);
+	free(xe);
+	free(tr);
+
+	/* with the cache, twice (the second from the cache): the same batches */
+	mnist_aug_json(json, sizeof json, true);
+	dc = open_json(json, m, 2, false, err, sizeof err);
+	for (int pass = 0; dc && pass < 2; pass++) {
+		float *xc = epoch(dc, NRT_TRAIN, B, 1, true, &tr, &nr, 0, NULL);
+		ASSERT(nr == n0 && memcmp(xc, x0, (size_t)n0 * B * per * sizeof *xc) == 0);
+		free(xc);
+		free(tr);
+	}
+	nrt_data_free(dc);
+
+	/* evaluation: 1000 val samples in batches of 64 = 15 full + 40 padded */
+	float *xv = epoch(d0, NRT_VAL, B, 1, false, &tr, &nr, 0, NULL);
+	ASSERT_EQ_INT(16, nr);
+	float *xv2 = epoch(d2, NRT_VAL, B, 3, false, &t2, &n2, 0, NULL);
+	ASSERT(memcmp(xv, xv2, (size_t)16 * B * per * sizeof *xv) == 0);   /* no randomness */
+	int zero = 1;
+	for (size_t i = (size_t)(15 * B + 40) * per; i < (size_t)16 * B * per; i++)
+		zero &= xv[i] == 0.0f;
+	ASSERT(zero);
+	free(xv);
+	free(xv2);
+	free(tr);
+	free(x0);
+	free(x2);
+	free(t0);
+	free(t2);
+	nrt_data_free(d0);
+	nrt_data_free(d2);
+}
+
+/* A folder source of 100 small PNGs (10 classes), some corrupt. */
+static const char *bad_folder(const char *dir, int nbad)
+{
+	char p[PATH_MAX];
+	unsigned char px[8 * 8];
+	static char json[1024];
+	snprintf(p, sizeof p, "%s/img", dir);
+	fx_mkdir(p);
+	for (int c = 0; c < 10; c++) {
+		snprintf(p, sizeof p, "%s/img/c%d", dir, c);
+		fx_mkdir(p);
+		for (int i = 0; i < 10; i++) {
+			snprintf(p, sizeof p, "%s/img/c%d/%02d.png", dir, c, i);
+			memset(px, c * 20 + i, sizeof px);
+			if (c * 10 + i < nbad && i == 3)
+				fx_write_str(p, "garbage, not a PNG");
+			else if (c * 10 + i < nbad && i == 5)
+				fx_write(p, "", 0);
+			else
+				fx_png(p, 8, 8, PNG_COLOR_TYPE_GRAY, 8, px, NULL, 0);
+		}
+	}
+	snprintf(json, sizeof json,
+		 "{\"source\": {\"kind\": \"folder\", \"root\": \"img\", \"ext\": \"png\"},"
+		 " \"split\": {\"kind\": \"ratio\", \"train\": 1, \"val\": 0, \"test\": 0, \"seed\": 1},"
+		 " \"decode\": {\"kind\": \"gray\", \"height\": 8, \"width\": 8}, \"shuffle\": false}");
+	return json;
+}
+
+static void test_bad_samples(void)
+{
+	const char *dir = fx_tmpdir();
+	char err[1024] = "";
+	const char *json = bad_folder(dir, 30);        /* c0..c2: 03 garbage, 05 empty: 6 bad */
+	float x[10 * 64];
+	int32_t t[10];
+	int64_t valid, n = 0;
+	int rc;
+
+	for (int workers = 0; workers <= 2; workers += 2) {
+		struct nrt_data *d = open_json(json, dir, workers, false, err, sizeof err);
+		if (!ASSERT(d != NULL)) {
+			fprintf(stderr, "    %s\n", err);
+			break;
+		}
+		ASSERT_EQ_INT(10, nrt_data_classes(d));
+		ASSERT_STR_EQ("c3", nrt_data_class_name(d, 3));
+		ASSERT_EQ_INT(100, nrt_data_count(d, NRT_TRAIN));
+		/* skip-and-count needs a looser threshold: 6 of 100 */
+		struct nrt_data_opts o;
+		nrt_data_opts_init(&o);
+		struct nrt_loader_args a = { .split = NRT_TRAIN, .batch = 10, .seed = 1, .train = true };
+		struct nrt_loader *l = nrt_loader_start_args(d, &a, err, sizeof err);
+		n = 0;
+		while ((rc = nrt_loader_next(l, x, t, &valid, err, sizeof err)) == 0)
+			n += valid;
+		/* the default threshold (1 %) stops it at the second bad sample */
+		ASSERT_EQ_INT(-1, rc);
+		ASSERT(strstr(err, "2 bad samples of 100 in the train split (more than 1%)") != NULL);
+		ASSERT(strstr(err, "c0/03.png: not a PNG or JPEG file") != NULL);
+		nrt_loader_free(l);
+		nrt_data_free(d);
+
+		/* 10 % allowed: 6 skipped, 94 delivered, first messages kept */
+		cJSON *cfg = cJSON_Parse(json);
+		nrt_data_opts_init(&o);
+		o.base_dir = dir;
+		o.workers_override = workers;
+		o.max_bad_fraction = 0.1;
+		d = nrt_data_open(cfg, &o, err, sizeof err);
+		cJSON_Delete(cfg);
+		l = nrt_loader_start_args(d, &a, err, sizeof err);
+		n = 0;
+		int32_t first[10];
+		int batches = 0;
+		while ((rc = nrt_loader_next(l, x, t, &valid, err, sizeof err)) == 0) {
+			if (batches++ == 0)
+				memcpy(first, t, sizeof first);
+			n += valid;
+			ASSERT_EQ_INT(10, valid);
+		}
+		ASSERT_EQ_INT(1, rc);
+		ASSERT_EQ_INT(90, n);                  /* 94 good: 9 full batches, 4 dropped */
+		ASSERT_EQ_INT(6, nrt_loader_skipped(l));
+		ASSERT(strstr(nrt_loader_skip_message(l, 1), "c0/05.png: empty file") != NULL);
+		ASSERT(nrt_loader_skip_message(l, 6) == NULL);
+		/* no shuffle: the first batch is c0's 8 good files and two of c1 */
+		ASSERT(first[0] == 0 && first[7] == 0 && first[8] == 1 && first[9] == 1);
+		nrt_loader_free(l);
+		nrt_data_free(d);
+
+		/* strict: fails on the first with the file name */
+		d = open_json(json, dir, workers, true, err, sizeof err);
+		l = nrt_loader_start_args(d, &a, err, sizeof err);
+		rc = nrt_loader_next(l, x, t, &valid, err, sizeof err);
+		ASSERT_EQ_INT(-1, rc);
+		ASSERT(strstr(err, "img/c0/03.png: not a PNG or JPEG file") != NULL);
+		nrt_loader_free(l);
+		nrt_data_free(d);
+	}
+	fx_rmtree(dir);
+}
+
+static void test_escape(void)
+{
+	const char *dir = fx_tmpdir();
+	char p[PATH_MAX], q[PATH_MAX], err[1024] = "";
+	unsigned char px[4] = { 1, 2, 3, 4 };
+	float x[4];
+	int32_t t[1];
+	int64_t valid;
+
+	snprintf(p, sizeof p, "%s/root", dir);
+	fx_mkdir(p);
+	snprintf(p, sizeof p, "%s/outside.png", dir);
+	fx_png(p, 2, 2, PNG_COLOR_TYPE_GRAY, 8, px, NULL, 0);
+	snprintf(q, sizeof q, "%s/root/a.png", dir);
+	ASSERT_EQ_INT(0, symlink(p, q));
+	snprintf(p, sizeof p, "%s/l.csv", dir);
+	fx_write_str(p, "Image Index,Finding Labels\na.png,x\n");
+	struct nrt_data *d = open_json(
+		"{\"source\": {\"kind\": \"csv\", \"file\": \"l.csv\", \"sep\": \"\", \"root\": \"root\"},"
+		" \"classes\": [\"x\"], \"decode\": {\"kind\": \"gray\", \"height\": 2, \"width\": 2}}",
+		dir, 0, true, err, sizeof err);
+	if (ASSERT(d != NULL)) {
+		struct nrt_loader *l = nrt_loader_start(d, NRT_TRAIN, 1, 1, 0, false, err, sizeof err);
+		ASSERT_EQ_INT(-1, nrt_loader_next(l, x, t, &valid, err, sizeof err));
+		ASSERT(strstr(err, "root/a.png: resolves to") != NULL &&
+		       strstr(err, "outside the data root") != NULL);
+		nrt_loader_free(l);
+	} else {
+		fprintf(stderr, "    %s\n", err);
+	}
+	nrt_data_free(d);
+	fx_rmtree(dir);
+}
+
+int main(void)
+{
+	test_workers_equal();
+	test_bad_samples();
+	test_escape();
+	return check_summary();
+}
