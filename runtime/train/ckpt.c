@@ -132,6 +132,33 @@ static uint64_t sum_final(const struct ck_sum *s0)
 	return h;
 }
 
+uint64_t nrt_ckpt_program_hash(const struct netrt_program *p, const char *extra)
+{
+	struct ck_sum s;
+	int64_t v[4];
+	sum_init(&s);
+	if (p->name)
+		sum_update(&s, p->name, strlen(p->name) + 1);
+	v[0] = p->region_size[NETRT_PARAM];
+	v[1] = p->region_size[NETRT_STATE];
+	v[2] = p->region_size[NETRT_OPT];
+	v[3] = p->nparams;
+	sum_update(&s, v, sizeof v);
+	for (int i = 0; i < p->nparams && p->params; i++) {
+		const struct netrt_param *q = &p->params[i];
+		int64_t w[3] = { q->region, q->rank, q->offset };
+		if (q->name)
+			sum_update(&s, q->name, strlen(q->name) + 1);
+		sum_update(&s, w, sizeof w);
+		for (int d = 0; d < q->rank && d < 8; d++)
+			sum_update(&s, &q->shape[d], sizeof q->shape[d]);
+	}
+	if (extra)
+		sum_update(&s, extra, strlen(extra));
+	uint64_t h = sum_final(&s);
+	return h ? h : 1;
+}
+
 /* ---------------------------------------------------------------- tensors */
 
 /* One tensor of the file, as the program expects it. */

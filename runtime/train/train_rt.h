@@ -118,6 +118,12 @@ int nrt_ckpt_verify(const char *path, const struct netrt_program *p, uint64_t ex
 
 #define NRT_CKPT_HEADER_MAX ((uint64_t)100 << 20)
 
+/* An identity of p for program_hash: its name and everything that fixes
+ * the checkpoint's layout (PARAM / STATE / OPT sizes, every parameter's
+ * name, region, shape and offset), mixed with extra (e.g. the embedded
+ * configuration text; NULL: none).  Never 0. */
+uint64_t nrt_ckpt_program_hash(const struct netrt_program *p, const char *extra);
+
 /* ---------------------------------------------------------------- the policy
  * The "checkpoint" object of the train section: {"kind": "every",
  * "epochs": N, "to": "ckpt/mnist", "keep_best": "val.auc" | "none"} and,

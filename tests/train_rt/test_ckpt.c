@@ -186,6 +186,18 @@ static void test_roundtrip(void)
 	ASSERT_EQ_INT(ENOENT, nrt_ckpt_load(tpath("none.safetensors"), &p, b.r, 0, NULL, errbuf,
 					    sizeof errbuf));
 	ASSERT(contains(errbuf, "none.safetensors: cannot open"));
+	/* The program identity: stable, and different for another layout. */
+	uint64_t h1 = nrt_ckpt_program_hash(&p, "cfg");
+	ASSERT(h1 != 0 && h1 == nrt_ckpt_program_hash(&p, "cfg"));
+	ASSERT(h1 != nrt_ckpt_program_hash(&p, "cfg2"));
+	p2 = p;
+	p2.region_size[NETRT_OPT]++;
+	ASSERT(h1 != nrt_ckpt_program_hash(&p2, "cfg"));
+	memcpy(q, fake_params, sizeof q);
+	p2 = p;
+	p2.params = q;
+	q[2].shape[0] = 5;
+	ASSERT(h1 != nrt_ckpt_program_hash(&p2, "cfg"));
 	fake_free(&a);
 	fake_free(&b);
 }
