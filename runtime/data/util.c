@@ -1,6 +1,8 @@
 /* util.c - error messages, whole-file reads and the shuffle of the data
  * pipeline (see util.h). */
-#define _DEFAULT_SOURCE           /* realpath, PATH_MAX, strcasecmp under -std=c11 */
+#ifndef _DEFAULT_SOURCE
+#define _DEFAULT_SOURCE                 /* realpath, PATH_MAX, strcasecmp under -std=c11 */
+#endif
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "check.h"
+#include "csv.h"
 #include "data.h"
 #include "fixtures.h"
 
@@ -114,16 +115,17 @@ static void test_workers_equal(void)
 	       " + normalize): %.0f samples/s with 0 workers, %.0f samples/s with 2 workers\n",
 	       8000 / s0, 8000 / s2);
 
-	/* the targets are the labels of the epoch order */
+	/* the targets are the labels of the epoch order (labels.csv row = listing index) */
 	int64_t no;
 	int64_t *order = nrt_data_epoch_order(d0, NRT_TRAIN, 11, 1, true, &no);
-	int ok = 1;
-	for (int64_t i = 0; i < n0 * B; i++) {
-		struct nrt_sample_info si;
-		(void)si;
-		ok &= t0[i] >= 0 && t0[i] < 10;
-	}
+	char csv[PATH_MAX + 16];
+	struct nrt_csv t = { 0 };
+	snprintf(csv, sizeof csv, "%s/labels.csv", m);
+	int ok = no == 8000 && nrt_csv_read(csv, ',', &t, err, sizeof err) == 0;
+	for (int64_t i = 0; ok && i < n0 * B; i++)
+		ok &= t0[i] == atoi(nrt_csv_cell(&t, order[i], 1));
 	ASSERT(ok);
+	nrt_csv_free(&t);
 	free(order);
 
 	/* resume at batch 100: the same batches as the tail of the whole epoch */
@@ -156,6 +158,7 @@ static void test_workers_equal(void)
 	/* evaluation: 1000 val samples in batches of 64 = 15 full + 40 padded */
 	float *xv = epoch(d0, NRT_VAL, B, 1, false, &tr, &nr, 0, NULL);
 	ASSERT_EQ_INT(16, nr);
+	free(t2);
 	float *xv2 = epoch(d2, NRT_VAL, B, 3, false, &t2, &n2, 0, NULL);
 	ASSERT(memcmp(xv, xv2, (size_t)16 * B * per * sizeof *xv) == 0);   /* no randomness */
 	int zero = 1;
@@ -246,7 +249,7 @@ static void test_bad_samples(void)
 		cJSON_Delete(cfg);
 		l = nrt_loader_start_args(d, &a, err, sizeof err);
 		n = 0;
-		int32_t first[10];
+		int32_t first[10] = { 0 };
 		int batches = 0;
 		while ((rc = nrt_loader_next(l, x, t, &valid, err, sizeof err)) == 0) {
 			if (batches++ == 0)
