@@ -1,5 +1,7 @@
 /* augment.c - the augmentation ops and their pipeline (see augment.h). */
-#define _DEFAULT_SOURCE           /* realpath, PATH_MAX, strcasecmp under -std=c11 */
+#ifndef _DEFAULT_SOURCE
+#define _DEFAULT_SOURCE                 /* realpath, PATH_MAX, strcasecmp under -std=c11 */
+#endif
 #include <math.h>
 #include <string.h>
 

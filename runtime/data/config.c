@@ -2,7 +2,9 @@
  * configuration (docs/sections.md; every constructor an object with "kind"
  * and its arguments by name) into an opened data section: the listing of
  * the source, the decode and augment steps, balance, splits. */
-#define _DEFAULT_SOURCE           /* realpath, PATH_MAX, strcasecmp under -std=c11 */
+#ifndef _DEFAULT_SOURCE
+#define _DEFAULT_SOURCE                 /* realpath, PATH_MAX, strcasecmp under -std=c11 */
+#endif
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>

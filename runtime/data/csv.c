@@ -3,7 +3,9 @@
  * The parser is one pass over the text with a small state machine; cells
  * are unquoted into one buffer as large as the text (a cell never grows
  * when unquoted), so parsing allocates a fixed number of blocks. */
-#define _DEFAULT_SOURCE           /* realpath, PATH_MAX, strcasecmp under -std=c11 */
+#ifndef _DEFAULT_SOURCE
+#define _DEFAULT_SOURCE                 /* realpath, PATH_MAX, strcasecmp under -std=c11 */
+#endif
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>

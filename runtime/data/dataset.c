@@ -1,7 +1,9 @@
 /* dataset.c - the splits of an opened data section (ratio and
  * group-aware by_patient, from splitmix64 so every machine gets the same
  * ones), its accessors, class counts and weights, the listing hash. */
-#define _DEFAULT_SOURCE           /* realpath, PATH_MAX, strcasecmp under -std=c11 */
+#ifndef _DEFAULT_SOURCE
+#define _DEFAULT_SOURCE                 /* realpath, PATH_MAX, strcasecmp under -std=c11 */
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

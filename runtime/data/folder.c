@@ -1,7 +1,9 @@
 /* folder.c - the listing of an image folder: one subfolder per class
  * (root/<class>/<name>.ext), classes sorted by name or given in order, files
  * sorted by name (bytewise), hidden entries skipped. */
-#define _DEFAULT_SOURCE           /* realpath, PATH_MAX, strcasecmp under -std=c11 */
+#ifndef _DEFAULT_SOURCE
+#define _DEFAULT_SOURCE                 /* realpath, PATH_MAX, strcasecmp under -std=c11 */
+#endif
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>

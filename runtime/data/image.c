@@ -2,7 +2,9 @@
  * (see image.h).  Both libraries report errors through callbacks that
  * longjmp back here with the library's message; warnings are kept quiet
  * (a truncated JPEG's "premature end" warning is an error). */
-#define _DEFAULT_SOURCE           /* realpath, PATH_MAX, strcasecmp under -std=c11 */
+#ifndef _DEFAULT_SOURCE
+#define _DEFAULT_SOURCE                 /* realpath, PATH_MAX, strcasecmp under -std=c11 */
+#endif
 #include <limits.h>
 #include <setjmp.h>
 #include <stdio.h>

@@ -1,7 +1,9 @@
 /* labels.c - a label file (a parsed CSV table) into the listing of the
  * data pipeline: image paths, class ids or multi-hot label sets, groups
  * (see csv.h). */
-#define _DEFAULT_SOURCE           /* realpath, PATH_MAX, strcasecmp under -std=c11 */
+#ifndef _DEFAULT_SOURCE
+#define _DEFAULT_SOURCE                 /* realpath, PATH_MAX, strcasecmp under -std=c11 */
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -7,7 +7,9 @@
  * pure function of (seed, epoch, its position), so which thread decoded
  * it and when does not matter: any worker count gives the batches of
  * workers = 0, where the caller decodes each sample itself. */
-#define _DEFAULT_SOURCE           /* realpath, PATH_MAX, strcasecmp under -std=c11 */
+#ifndef _DEFAULT_SOURCE
+#define _DEFAULT_SOURCE                 /* realpath, PATH_MAX, strcasecmp under -std=c11 */
+#endif
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>

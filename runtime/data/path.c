@@ -1,7 +1,9 @@
 /* path.c - image paths under a data root: a lexical check when the
  * listing is made (no absolute paths, no ".." above the root) and a
  * realpath check when a file is opened (no symbolic link out of it). */
-#define _DEFAULT_SOURCE           /* realpath, PATH_MAX, strcasecmp under -std=c11 */
+#ifndef _DEFAULT_SOURCE
+#define _DEFAULT_SOURCE                 /* realpath, PATH_MAX, strcasecmp under -std=c11 */
+#endif
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>

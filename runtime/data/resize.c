@@ -5,7 +5,9 @@
  * triangle is s wide on each side, so the result is an area average
  * (antialiased); when enlarging it is plain linear interpolation between
  * pixel centres, clamped at the borders. */
-#define _DEFAULT_SOURCE           /* realpath, PATH_MAX, strcasecmp under -std=c11 */
+#ifndef _DEFAULT_SOURCE
+#define _DEFAULT_SOURCE                 /* realpath, PATH_MAX, strcasecmp under -std=c11 */
+#endif
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

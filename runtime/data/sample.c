@@ -1,7 +1,9 @@
 /* sample.c - one sample from its listing entry to the floats a loader
  * hands out: the path checked under the data root, decoded and resized
  * (or taken from the cache of decoded samples), augmented. */
-#define _DEFAULT_SOURCE           /* realpath, PATH_MAX, strcasecmp under -std=c11 */
+#ifndef _DEFAULT_SOURCE
+#define _DEFAULT_SOURCE                 /* realpath, PATH_MAX, strcasecmp under -std=c11 */
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

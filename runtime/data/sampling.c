@@ -2,7 +2,9 @@
  * epoch), the shuffle seeded by (seed, epoch), this rank's part.  Every
  * rank computes the same global order; rank r of R takes positions
  * r, r + R, r + 2R, ... (for training, as many on every rank). */
-#define _DEFAULT_SOURCE           /* realpath, PATH_MAX, strcasecmp under -std=c11 */
+#ifndef _DEFAULT_SOURCE
+#define _DEFAULT_SOURCE                 /* realpath, PATH_MAX, strcasecmp under -std=c11 */
+#endif
 #include <stdlib.h>
 #include <string.h>
 

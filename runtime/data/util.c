@@ -1,11 +1,14 @@
 /* util.c - error messages, whole-file reads and the shuffle of the data
  * pipeline (see util.h). */
-#define _DEFAULT_SOURCE           /* realpath, PATH_MAX, strcasecmp under -std=c11 */
+#ifndef _DEFAULT_SOURCE
+#define _DEFAULT_SOURCE                 /* realpath, PATH_MAX, strcasecmp under -std=c11 */
+#endif
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "util.h"
 
@@ -26,13 +29,30 @@ char *nrt_read_file(const char *path, size_t *len, char *err, size_t errlen)
 	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
 	size_t n = 0, cap = 0;
+	struct stat st;
 
 	if (!f) {
 		nrt_errf(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
+	if (fstat(fileno(f), &st) != 0) {
+		nrt_errf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		nrt_errf(err, errlen, "%s: is a folder, not a file", path);
+		goto fail;
+	}
+	/* a regular file's size is the first guess; the loop still reads to EOF */
+	if (S_ISREG(st.st_mode) && st.st_size >= 0 && (uint64_t)st.st_size < SIZE_MAX / 2) {
+		cap = (size_t)st.st_size + 2;
+		if (!(buf = malloc(cap))) {
+			nrt_errf(err, errlen, "%s: out of memory", path);
+			goto fail;
+		}
+	}
 	for (;;) {
-		if (cap - n < 65536) {
+		if (cap - n < 2) {
 			size_t ncap = cap ? 2 * cap : 65536 + 1;
 			char *nb = realloc(buf, ncap);
 			if (!nb) {

@@ -218,7 +218,7 @@ static void test_mnist(void)
 		return;
 	}
 	for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
-		char path[PATH_MAX], err[256];
+		char path[PATH_MAX + 32], err[256];
 		struct nrt_img im = { 0 }, t = { 0 };
 		png_image pi;
 		unsigned char buf[28 * 28];

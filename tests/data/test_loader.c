@@ -3,12 +3,14 @@
  * batch, the padded evaluation tail, targets, bad samples (skipped and
  * counted, strict, the threshold), a symbolic link out of the root; and
  * the decode + augment throughput with 0 and 2 workers (printed only). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "check.h"
+#include "csv.h"
 #include "data.h"
 #include "fixtures.h"
 
@@ -114,16 +116,17 @@ static void test_workers_equal(void)
 	       " + normalize): %.0f samples/s with 0 workers, %.0f samples/s with 2 workers\n",
 	       8000 / s0, 8000 / s2);
 
-	/* the targets are the labels of the epoch order */
+	/* the targets are the labels of the epoch order (labels.csv row = listing index) */
 	int64_t no;
 	int64_t *order = nrt_data_epoch_order(d0, NRT_TRAIN, 11, 1, true, &no);
-	int ok = 1;
-	for (int64_t i = 0; i < n0 * B; i++) {
-		struct nrt_sample_info si;
-		(void)si;
-		ok &= t0[i] >= 0 && t0[i] < 10;
-	}
+	char csv[PATH_MAX + 16];
+	struct nrt_csv t = { 0 };
+	snprintf(csv, sizeof csv, "%s/labels.csv", m);
+	int ok = no == 8000 && nrt_csv_read(csv, ',', &t, err, sizeof err) == 0;
+	for (int64_t i = 0; ok && i < n0 * B; i++)
+		ok &= t0[i] == atoi(nrt_csv_cell(&t, order[i], 1));
 	ASSERT(ok);
+	nrt_csv_free(&t);
 	free(order);
 
 	/* resume at batch 100: the same batches as the tail of the whole epoch */
@@ -156,6 +159,7 @@ static void test_workers_equal(void)
 	/* evaluation: 1000 val samples in batches of 64 = 15 full + 40 padded */
 	float *xv = epoch(d0, NRT_VAL, B, 1, false, &tr, &nr, 0, NULL);
 	ASSERT_EQ_INT(16, nr);
+	free(t2);
 	float *xv2 = epoch(d2, NRT_VAL, B, 3, false, &t2, &n2, 0, NULL);
 	ASSERT(memcmp(xv, xv2, (size_t)16 * B * per * sizeof *xv) == 0);   /* no randomness */
 	int zero = 1;
@@ -246,7 +250,7 @@ static void test_bad_samples(void)
 		cJSON_Delete(cfg);
 		l = nrt_loader_start_args(d, &a, err, sizeof err);
 		n = 0;
-		int32_t first[10];
+		int32_t first[10] = { 0 };
 		int batches = 0;
 		while ((rc = nrt_loader_next(l, x, t, &valid, err, sizeof err)) == 0) {
 			if (batches++ == 0)
@@ -310,9 +314,111 @@ static void test_escape(void)
 	fx_rmtree(dir);
 }
 
+/* cache = true: the second epoch is served from memory (the files are gone). */
+static void test_cache(void)
+{
+	const char *dir = fx_tmpdir();
+	char json[1024], err[1024] = "", cmd[PATH_MAX + 32];
+	float x[10 * 64], first[10 * 64];
+	int32_t t[10];
+	int64_t valid, n = 0;
+
+	bad_folder(dir, 0);
+	snprintf(json, sizeof json,
+		 "{\"source\": {\"kind\": \"folder\", \"root\": \"img\", \"ext\": \"png\"},"
+		 " \"decode\": {\"kind\": \"gray\", \"height\": 8, \"width\": 8},"
+		 " \"cache\": true, \"shuffle\": false}");
+	struct nrt_data *d = open_json(json, dir, 2, true, err, sizeof err);
+	if (!ASSERT(d != NULL)) {
+		fprintf(stderr, "    %s\n", err);
+		fx_rmtree(dir);
+		return;
+	}
+	for (int ep = 0; ep < 2; ep++) {
+		struct nrt_loader *l = nrt_loader_start(d, NRT_TRAIN, 10, 1, ep, true, err, sizeof err);
+		int rc;
+		n = 0;
+		while ((rc = nrt_loader_next(l, x, t, &valid, err, sizeof err)) == 0) {
+			if (n == 0 && ep == 0)
+				memcpy(first, x, sizeof first);
+			if (n == 0 && ep == 1)
+				ASSERT(memcmp(first, x, sizeof first) == 0);
+			n += valid;
+		}
+		if (!ASSERT_EQ_INT(1, rc))
+			fprintf(stderr, "    epoch %d: %s\n", ep, err);
+		ASSERT_EQ_INT(100, n);
+		nrt_loader_free(l);
+		snprintf(cmd, sizeof cmd, "rm -rf '%s/img'/c*/*.png", dir);
+		if (ep == 0)
+			ASSERT_EQ_INT(0, system(cmd));
+	}
+	nrt_data_free(d);
+	fx_rmtree(dir);
+}
+
+/* Multi-label RGB JPEGs from a label file: multi-hot targets, No Finding. */
+static void test_multilabel(void)
+{
+	const char *dir = fx_tmpdir();
+	char p[PATH_MAX], err[1024] = "";
+	unsigned char px[6 * 6 * 3];
+	float x[3 * 3 * 4 * 4], tg[3 * 3];
+	int64_t valid;
+
+	snprintf(p, sizeof p, "%s/images", dir);
+	fx_mkdir(p);
+	for (int i = 0; i < 3; i++) {
+		for (int k = 0; k < 6 * 6; k++) {
+			px[3 * k] = (unsigned char)(50 * i);
+			px[3 * k + 1] = 128;
+			px[3 * k + 2] = 255;
+		}
+		snprintf(p, sizeof p, "%s/images/%d.jpg", dir, i);
+		fx_jpeg(p, 6, 6, 3, px, 95);
+	}
+	snprintf(p, sizeof p, "%s/Data_Entry.csv", dir);
+	fx_write_str(p, "Image Index,Finding Labels,Patient ID\n"
+			"0.jpg,Effusion|Mass,1\n1.jpg,No Finding,2\n2.jpg,Mass,3\n");
+	struct nrt_data *d = open_json(
+		"{\"source\": {\"kind\": \"csv\", \"file\": \"Data_Entry.csv\", \"image\": \"Image Index\","
+		" \"labels\": \"Finding Labels\", \"sep\": \"|\", \"root\": \"images/\","
+		" \"patient\": \"Patient ID\"}, \"classes\": [\"Atelectasis\", \"Effusion\", \"Mass\"],"
+		" \"multi_label\": true, \"decode\": {\"kind\": \"rgb\", \"height\": 4, \"width\": 4},"
+		" \"augment\": [{\"kind\": \"center_crop\", \"height\": 4, \"width\": 4},"
+		"  {\"kind\": \"random_flip\", \"horizontal\": true, \"vertical\": false, \"p\": 0.5},"
+		"  {\"kind\": \"normalize\", \"mean\": [0, 0.5, 0], \"std\": [1, 1, 0.5]}]}",
+		dir, 0, true, err, sizeof err);
+	if (!ASSERT(d != NULL)) {
+		fprintf(stderr, "    %s\n", err);
+		fx_rmtree(dir);
+		return;
+	}
+	ASSERT(nrt_data_multi_label(d));
+	struct nrt_loader *l = nrt_loader_start(d, NRT_TRAIN, 3, 1, 0, false, err, sizeof err);
+	ASSERT_EQ_INT(0, nrt_loader_next(l, x, tg, &valid, err, sizeof err));
+	ASSERT_EQ_INT(3, valid);
+	float want[9] = { 0, 1, 1, 0, 0, 0, 0, 0, 1 };
+	ASSERT(memcmp(tg, want, sizeof want) == 0);
+	/* sample 1 (red 50): R = 50/255, G = 128/255 - 0.5, B = (1 - 0) / 0.5 */
+	ASSERT(fabsf(x[48 + 0] - 50 / 255.0f) < 3 / 255.0f);
+	ASSERT(fabsf(x[48 + 16] - (128 / 255.0f - 0.5f)) < 3 / 255.0f);
+	ASSERT(fabsf(x[48 + 32] - 2.0f) < 6 / 255.0f);
+	ASSERT_EQ_INT(1, nrt_loader_next(l, x, tg, &valid, err, sizeof err));
+	nrt_loader_free(l);
+	/* an index target for multi-label data is refused */
+	struct nrt_loader_args a = { .split = NRT_TRAIN, .batch = 3, .target = NRT_TARGET_INDEX };
+	ASSERT(nrt_loader_start_args(d, &a, err, sizeof err) == NULL);
+	ASSERT(strstr(err, "multi-hot") != NULL);
+	nrt_data_free(d);
+	fx_rmtree(dir);
+}
+
 int main(void)
 {
 	test_workers_equal();
+	test_cache();
+	test_multilabel();
 	test_bad_samples();
 	test_escape();
 	return check_summary();

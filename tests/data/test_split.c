@@ -341,9 +341,54 @@ static void test_config_errors(void)
 	fx_rmtree(dir);
 }
 
+/* The configuration of examples/mnist.net exactly as netc embeds it (the
+ * contract), opened from the examples folder: its relative paths reach
+ * the shared MNIST folder when the tree sits beside shared/. */
+static void test_contract(void)
+{
+	const char *top = getenv("abs_top_srcdir");
+	char base[PATH_MAX], probe[PATH_MAX + 64], err[512] = "";
+	const char *json =
+		"{\"name\": \"mnist\", \"source\": {\"kind\": \"csv\","
+		" \"file\": \"../../shared/data/mnist/labels.csv\", \"image\": \"Image Index\","
+		" \"labels\": \"Finding Labels\", \"sep\": \"\","
+		" \"root\": \"../../shared/data/mnist/images/\", \"patient\": \"\"},"
+		" \"classes\": [\"0\",\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\",\"9\"],"
+		" \"multi_label\": false,"
+		" \"split\": {\"kind\": \"ratio\", \"train\": 0.8, \"val\": 0.1, \"test\": 0.1, \"seed\": 1},"
+		" \"decode\": {\"kind\": \"gray\", \"height\": 28, \"width\": 28},"
+		" \"augment\": [{\"kind\": \"normalize\", \"mean\": 0.1307, \"std\": 0.3081}],"
+		" \"balance\": {\"kind\": \"none\"}, \"shuffle\": true, \"cache\": false,"
+		" \"workers\": 0}";
+	if (!top || !realpath(top, base)) {
+		printf("SKIP: contract example (abs_top_srcdir not set)\n");
+		return;
+	}
+	strcat(base, "/examples");
+	snprintf(probe, sizeof probe, "%s/../../shared/data/mnist/labels.csv", base);
+	if (access(probe, R_OK) != 0) {
+		printf("SKIP: contract example (%s not there)\n", probe);
+		return;
+	}
+	struct nrt_data *d = open_json(json, base, 0, 1, err, sizeof err);
+	if (!ASSERT(d != NULL)) {
+		fprintf(stderr, "    %s\n", err);
+		return;
+	}
+	ASSERT_EQ_INT(8000, nrt_data_count(d, NRT_TRAIN));
+	const char *m = fx_mnist();
+	if (m) {
+		struct nrt_data *e = open_json(mnist_json, m, 0, 1, err, sizeof err);
+		ASSERT(e && nrt_data_hash(e) == nrt_data_hash(d));   /* paths as written: same */
+		nrt_data_free(e);
+	}
+	nrt_data_free(d);
+}
+
 int main(void)
 {
 	test_mnist_split();
+	test_contract();
 	test_by_patient();
 	test_balance();
 	test_config_errors();
