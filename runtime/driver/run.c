@@ -7,6 +7,7 @@
  * step), the epoch order and augmentations from (seed, epoch, position)
  * (runtime/data), so a run resumed from a checkpoint written after batch
  * k of an epoch continues exactly as the run that was not interrupted. */
+#define _POSIX_C_SOURCE 200809L
 #include "driver.h"
 
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cJSON.h>
@@ -282,7 +284,8 @@ static int setup_train_rt(struct run *R, int64_t steps_per_epoch)
 	if (nrt_early_init(&R->early, get(t, "early_stopping"), R->err, sizeof R->err))
 		return fail(R, "%s", R->err);
 	if (get(t, "checkpoint") && !R->o->no_checkpoint) {
-		R->ckpt = nrt_ckpt_policy_new(get(t, "checkpoint"), R->base_dir, R->p->name, R->err,
+		/* checkpoints and logs are outputs: relative to the working folder */
+		R->ckpt = nrt_ckpt_policy_new(get(t, "checkpoint"), NULL, R->p->name, R->err,
 					      sizeof R->err);
 		if (!R->ckpt)
 			return fail(R, "%s", R->err);
@@ -290,9 +293,25 @@ static int setup_train_rt(struct run *R, int64_t steps_per_epoch)
 	return 0;
 }
 
+/* Create the folders above file path (mkdir -p of its dirname). */
+static int mkdirs_for(const char *path)
+{
+	char d[4200];
+	snprintf(d, sizeof d, "%s", path);
+	for (char *p = d + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(d, 0777) != 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return 0;
+}
+
 static int open_log(struct run *R)
 {
-	char csv[4096], jsonl[4096], last[4096];
+	char csv[4200], jsonl[4200], last[4096];
 	const char *prefix = R->o->log;
 
 	if (prefix && !strcmp(prefix, "none"))
@@ -308,6 +327,8 @@ static int open_log(struct run *R)
 	}
 	snprintf(csv, sizeof csv, "%s.csv", prefix);
 	snprintf(jsonl, sizeof jsonl, "%s.jsonl", prefix);
+	if (mkdirs_for(csv))
+		return fail(R, "cannot create the folder of the log %s: %s", csv, strerror(errno));
 	R->log = nrt_log_open(csv, jsonl, R->err, sizeof R->err);
 	if (!R->log)
 		return fail(R, "%s", R->err);
@@ -360,10 +381,7 @@ static int resume_path(struct run *R, char *buf, size_t n, const char **path)
 		*path = buf;
 		return 0;
 	}
-	if (want[0] == '/' || !R->base_dir || from_section == false)
-		snprintf(buf, n, "%s", want);
-	else
-		snprintf(buf, n, "%s/%s", R->base_dir, want);
+	snprintf(buf, n, "%s", want);   /* relative to the working folder */
 	*path = buf;
 	return 0;
 }
@@ -402,7 +420,7 @@ static int evaluate(struct run *R, enum nrt_split s, struct nrt_metrics *m, stru
 		nrt_loader_free(l);
 		return fail(R, "%s", R->err);
 	}
-	if (nrt_loader_skipped(l) && !R->o->quiet)
+	if (nrt_loader_skipped(l))
 		printf("%s: skipped %lld bad samples (first: %s)\n", nrt_split_name(s),
 		       (long long)nrt_loader_skipped(l), nrt_loader_skip_message(l, 0));
 	nrt_loader_free(l);
@@ -456,18 +474,22 @@ static int train_epoch(struct run *R, int64_t epoch, int64_t start, struct nrt_p
 		double loss = loss_of(R);
 		if (!isfinite(loss)) {
 			char path[4096];
-			fail(R, "the loss is %g at step %lld (epoch %lld, batch %lld): stopping; "
-			     "the last checkpoint%s%s is intact", loss, (long long)R->c.step,
-			     (long long)epoch, (long long)k,
-			     R->ckpt ? " " : "",
-			     R->ckpt ? nrt_ckpt_policy_path(R->ckpt, "last", 0, path, sizeof path) : "");
+			const char *last = R->ckpt ? nrt_ckpt_policy_path(R->ckpt, "last", 0, path,
+									   sizeof path) : NULL;
+			bool have = last && access(last, F_OK) == 0;
+			fail(R, "the loss is %g at step %lld (epoch %lld, batch %lld): stopping; %s%s%s",
+			     loss, (long long)R->c.step, (long long)epoch, (long long)k,
+			     have ? "the last checkpoint " : "no checkpoint was written yet",
+			     have ? last : "", have ? " is intact" : "");
 			status = STOP_FAIL;
 			break;
 		}
 		nrt_metrics_add(R->mtrain, output_of(R), R->c.region[NETRT_TARGET], valid, loss);
 		*images += valid;
 		if (!R->o->quiet)
-			nrt_progress_step(pr, k, *images, loss, NULL, 0, nrt_now());
+			nrt_progress_step(pr, k, valid, loss, NULL, 0, nrt_now());
+		else
+			pr->images += valid;   /* the epoch line's images/s */
 		bool last_step = R->o->steps >= 0 && R->c.step >= R->o->steps;
 		if (last_step || interrupted ||
 		    (R->o->checkpoint_steps > 0 && R->c.step % R->o->checkpoint_steps == 0)) {
@@ -485,7 +507,7 @@ static int train_epoch(struct run *R, int64_t epoch, int64_t start, struct nrt_p
 		fail(R, "%s", R->err);
 		status = STOP_FAIL;
 	}
-	if (nrt_loader_skipped(l) && !R->o->quiet)
+	if (nrt_loader_skipped(l))
 		printf("epoch %lld: skipped %lld bad samples (first: %s)\n", (long long)epoch,
 		       (long long)nrt_loader_skipped(l), nrt_loader_skip_message(l, 0));
 	nrt_loader_free(l);

@@ -11,7 +11,7 @@
 
 #include "train_int.h"
 
-int nrt_errf(char *err, size_t errn, const char *fmt, ...)
+int nrt_train_errf(char *err, size_t errn, const char *fmt, ...)
 {
 	if (errn) {
 		va_list ap;
@@ -31,7 +31,7 @@ int nrt_cfg_num(const struct cJSON *cfg, const char *what, const char *key, doub
 		return 1;
 	}
 	if (!cJSON_IsNumber(j) || !isfinite(j->valuedouble))
-		return nrt_errf(err, errn, "%s: \"%s\" must be a number", what, key);
+		return nrt_train_errf(err, errn, "%s: \"%s\" must be a number", what, key);
 	*out = j->valuedouble;
 	return 0;
 }
@@ -46,7 +46,7 @@ int nrt_cfg_int(const struct cJSON *cfg, const char *what, const char *key, long
 		return 1;
 	}
 	if (rc || d != floor(d) || d < (double)lo || d > 9007199254740992.0)
-		return nrt_errf(err, errn, "%s: \"%s\" must be an integer >= %lld", what, key, lo);
+		return nrt_train_errf(err, errn, "%s: \"%s\" must be an integer >= %lld", what, key, lo);
 	*out = (long long)d;
 	return 0;
 }
@@ -58,7 +58,7 @@ const char *nrt_cfg_str(const struct cJSON *cfg, const char *what, const char *k
 	if (!j)
 		return dflt;
 	if (!cJSON_IsString(j) || !j->valuestring) {
-		nrt_errf(err, errn, "%s: \"%s\" must be a string", what, key);
+		nrt_train_errf(err, errn, "%s: \"%s\" must be a string", what, key);
 		return NULL;
 	}
 	return j->valuestring;
@@ -69,7 +69,7 @@ int nrt_cfg_metric_ref(const char *ref, const char *what, char *err, size_t errn
 	size_t n = strlen(ref);
 	if (n >= 64 || !((strncmp(ref, "train.", 6) == 0 && n > 6) ||
 			 (strncmp(ref, "val.", 4) == 0 && n > 4)))
-		return nrt_errf(err, errn, "%s: metric '%s' must be train.NAME or val.NAME "
+		return nrt_train_errf(err, errn, "%s: metric '%s' must be train.NAME or val.NAME "
 				"(at most 63 bytes)", what, ref);
 	return 0;
 }

@@ -56,7 +56,7 @@ struct nrt_ckpt_policy *nrt_ckpt_policy_new(const struct cJSON *cfg, const char 
 	char full[4096];
 	struct stat st;
 	if (!pol) {
-		nrt_errf(err, errn, "%s: out of memory", what);
+		nrt_train_errf(err, errn, "%s: out of memory", what);
 		return NULL;
 	}
 	const char *kind = nrt_cfg_str(cfg, what, "kind", "every", err, errn);
@@ -65,14 +65,14 @@ struct nrt_ckpt_policy *nrt_ckpt_policy_new(const struct cJSON *cfg, const char 
 	if (!kind || !to || !best)
 		goto fail;
 	if (strcmp(kind, "every") != 0) {
-		nrt_errf(err, errn, "%s: unknown kind '%s' (expected every)", what, kind);
+		nrt_train_errf(err, errn, "%s: unknown kind '%s' (expected every)", what, kind);
 		goto fail;
 	}
 	if (nrt_cfg_int(cfg, what, "epochs", 1, 1, &pol->every, err, errn) == EINVAL ||
 	    nrt_cfg_int(cfg, what, "keep_last", 0, 3, &pol->keep_last, err, errn) == EINVAL)
 		goto fail;
 	if (!*to) {
-		nrt_errf(err, errn, "%s: \"to\" is empty", what);
+		nrt_train_errf(err, errn, "%s: \"to\" is empty", what);
 		goto fail;
 	}
 	if (strcmp(best, "none") != 0) {
@@ -87,7 +87,7 @@ struct nrt_ckpt_policy *nrt_ckpt_policy_new(const struct cJSON *cfg, const char 
 		snprintf(full, sizeof full, "%s/%s", base_dir, to);
 	size_t n = strlen(full);
 	if (n + 64 >= sizeof pol->dir || (name && strlen(name) > 200)) {
-		nrt_errf(err, errn, "%s: the folder '%s' (or the name) is too long", what, full);
+		nrt_train_errf(err, errn, "%s: the folder '%s' (or the name) is too long", what, full);
 		goto fail;
 	}
 	if (full[n - 1] == '/' || (stat(full, &st) == 0 && S_ISDIR(st.st_mode))) {
@@ -146,7 +146,7 @@ static int make_dir(const struct nrt_ckpt_policy *pol, char *err, size_t errn)
 			*q = 0;
 			if (mkdir(path, 0777) && errno != EEXIST) {
 				int rc = errno;
-				nrt_errf(err, errn, "%s: cannot create the checkpoint folder: %s", path,
+				nrt_train_errf(err, errn, "%s: cannot create the checkpoint folder: %s", path,
 					 strerror(rc));
 				return rc;
 			}
@@ -250,7 +250,7 @@ int nrt_ckpt_policy_epoch_end(struct nrt_ckpt_policy *pol, const struct netrt_pr
 	if (pol->best[0]) {
 		const double *v = metrics ? nrt_scalars_get(metrics, pol->best) : NULL;
 		if (!v)
-			return nrt_errf(err, errn, "checkpoint keep_best: metric '%s' was not "
+			return nrt_train_errf(err, errn, "checkpoint keep_best: metric '%s' was not "
 					"computed this epoch", pol->best);
 		if (!isnan(*v) && (isnan(m->best) || (pol->higher ? *v > m->best : *v < m->best))) {
 			m->best = *v;

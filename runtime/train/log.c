@@ -46,7 +46,7 @@ static int read_header(struct nrt_log *log, char *err, size_t errn)
 		cap += line[i] == ',';
 	log->col = calloc((size_t)cap, sizeof *log->col);
 	if (!log->col) {
-		nrt_errf(err, errn, "%s: out of memory", log->csv_path);
+		nrt_train_errf(err, errn, "%s: out of memory", log->csv_path);
 		return ENOMEM;
 	}
 	const char *p = line;
@@ -80,14 +80,14 @@ struct nrt_log *nrt_log_open(const char *csv_path, const char *jsonl_path, char 
 {
 	struct nrt_log *log = calloc(1, sizeof *log);
 	if (!log) {
-		nrt_errf(err, errn, "log: out of memory");
+		nrt_train_errf(err, errn, "log: out of memory");
 		return NULL;
 	}
 	if (csv_path) {
 		log->csv_path = strdup(csv_path);
 		log->csv = fopen(csv_path, "a+");
 		if (!log->csv || !log->csv_path) {
-			nrt_errf(err, errn, "%s: cannot open the log: %s", csv_path, strerror(errno));
+			nrt_train_errf(err, errn, "%s: cannot open the log: %s", csv_path, strerror(errno));
 			goto fail;
 		}
 		if (read_header(log, err, errn))
@@ -99,7 +99,7 @@ struct nrt_log *nrt_log_open(const char *csv_path, const char *jsonl_path, char 
 		log->jsonl_path = strdup(jsonl_path);
 		log->jsonl = fopen(jsonl_path, "a+");
 		if (!log->jsonl || !log->jsonl_path) {
-			nrt_errf(err, errn, "%s: cannot open the log: %s", jsonl_path, strerror(errno));
+			nrt_train_errf(err, errn, "%s: cannot open the log: %s", jsonl_path, strerror(errno));
 			goto fail;
 		}
 		if (torn(log->jsonl))
@@ -154,7 +154,7 @@ static int flushed(FILE *f, const char *path, char *err, size_t errn)
 {
 	if (fflush(f) || ferror(f)) {
 		int rc = errno ? errno : EIO;
-		nrt_errf(err, errn, "%s: writing the log failed: %s", path, strerror(rc));
+		nrt_train_errf(err, errn, "%s: writing the log failed: %s", path, strerror(rc));
 		clearerr(f);
 		return rc;
 	}
@@ -169,7 +169,7 @@ int nrt_log_epoch(struct nrt_log *log, const struct nrt_scalars *s, char *err, s
 		if (!log->ncol) {
 			log->col = calloc((size_t)(s->n ? s->n : 1), sizeof *log->col);
 			if (!log->col) {
-				nrt_errf(err, errn, "%s: out of memory", log->csv_path);
+				nrt_train_errf(err, errn, "%s: out of memory", log->csv_path);
 				return ENOMEM;
 			}
 			for (int i = 0; i < s->n; i++) {
@@ -223,11 +223,11 @@ int nrt_log_close(struct nrt_log *log, char *err, size_t errn)
 		return 0;
 	if (log->csv && fclose(log->csv) && !rc) {
 		rc = errno;
-		nrt_errf(err, errn, "%s: closing the log: %s", log->csv_path, strerror(rc));
+		nrt_train_errf(err, errn, "%s: closing the log: %s", log->csv_path, strerror(rc));
 	}
 	if (log->jsonl && fclose(log->jsonl) && !rc) {
 		rc = errno;
-		nrt_errf(err, errn, "%s: closing the log: %s", log->jsonl_path, strerror(rc));
+		nrt_train_errf(err, errn, "%s: closing the log: %s", log->jsonl_path, strerror(rc));
 	}
 	free(log->csv_path);
 	free(log->jsonl_path);

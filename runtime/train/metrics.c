@@ -47,7 +47,7 @@ int nrt_metrics_cfg_from_program(const struct netrt_program *p, struct nrt_metri
 	memset(cfg, 0, sizeof *cfg);
 	int64_t C = p->classes > 0 ? p->classes : 1;
 	if (p->batch <= 0 || p->output_numel <= 0 || p->output_numel % (p->batch * C))
-		return nrt_errf(err, errn, "program '%s': an output of %lld floats is not batch %lld "
+		return nrt_train_errf(err, errn, "program '%s': an output of %lld floats is not batch %lld "
 				"x %lld classes x pixels", p->name ? p->name : "",
 				(long long)p->output_numel, (long long)p->batch, (long long)C);
 	cfg->classes = C;
@@ -93,31 +93,31 @@ struct nrt_metrics *nrt_metrics_new(const struct cJSON *mc, const struct nrt_met
 	struct nrt_metrics *m = calloc(1, sizeof *m);
 	const cJSON *j;
 	if (!m) {
-		nrt_errf(err, errn, "%s: out of memory", what);
+		nrt_train_errf(err, errn, "%s: out of memory", what);
 		return NULL;
 	}
 	m->cfg = *cfg;
 	m->C = cfg->classes;
 	m->HW = cfg->spatial;
 	if (m->C <= 0 || m->HW <= 0 || m->C > 100000 || m->HW > ((int64_t)1 << 40)) {
-		nrt_errf(err, errn, "%s: %lld classes x %lld pixels", what, (long long)m->C,
+		nrt_train_errf(err, errn, "%s: %lld classes x %lld pixels", what, (long long)m->C,
 			 (long long)m->HW);
 		goto fail;
 	}
 	if (mc && !cJSON_IsArray(mc)) {
-		nrt_errf(err, errn, "%s: not an array of metrics", what);
+		nrt_train_errf(err, errn, "%s: not an array of metrics", what);
 		goto fail;
 	}
 	cJSON_ArrayForEach(j, mc) {
 		const char *kind = nrt_cfg_str(j, what, "kind", NULL, err, errn);
 		if (!kind) {
-			nrt_errf(err, errn, "%s: an entry without a \"kind\" string", what);
+			nrt_train_errf(err, errn, "%s: an entry without a \"kind\" string", what);
 			goto fail;
 		}
 		if (strcmp(kind, "loss") == 0)
 			continue;
 		if (cfg->regression) {
-			nrt_errf(err, errn, "%s: %s needs class targets; regression (mse) has only "
+			nrt_train_errf(err, errn, "%s: %s needs class targets; regression (mse) has only "
 				 "the loss", what, kind);
 			goto fail;
 		}
@@ -128,7 +128,7 @@ struct nrt_metrics *nrt_metrics_new(const struct cJSON *mc, const struct nrt_met
 			if (nrt_cfg_int(j, "train.metrics: top_k", "k", 1, 5, &k, err, errn) == EINVAL)
 				goto fail;
 			if (cfg->multi_label && m->HW > 1) {
-				nrt_errf(err, errn, "%s: top_k of a multi-label per-pixel output", what);
+				nrt_train_errf(err, errn, "%s: top_k of a multi-label per-pixel output", what);
 				goto fail;
 			}
 			m->want_topk = 1;
@@ -139,12 +139,12 @@ struct nrt_metrics *nrt_metrics_new(const struct cJSON *mc, const struct nrt_met
 			if (!avg)
 				goto fail;
 			if (strcmp(avg, "mean") && strcmp(avg, "per_class")) {
-				nrt_errf(err, errn, "%s: auc average '%s' (expected mean or per_class)",
+				nrt_train_errf(err, errn, "%s: auc average '%s' (expected mean or per_class)",
 					 what, avg);
 				goto fail;
 			}
 			if (m->HW > 1) {
-				nrt_errf(err, errn, "%s: auc is computed per sample; this output has "
+				nrt_train_errf(err, errn, "%s: auc is computed per sample; this output has "
 					 "%lld pixels per class", what, (long long)m->HW);
 				goto fail;
 			}
@@ -152,7 +152,7 @@ struct nrt_metrics *nrt_metrics_new(const struct cJSON *mc, const struct nrt_met
 			m->auc_per_class = strcmp(avg, "per_class") == 0;
 		} else if (strcmp(kind, "dice") == 0 || strcmp(kind, "iou") == 0) {
 			if (m->HW <= 1) {
-				nrt_errf(err, errn, "%s: %s needs a per-pixel output [C, H, W]", what,
+				nrt_train_errf(err, errn, "%s: %s needs a per-pixel output [C, H, W]", what,
 					 kind);
 				goto fail;
 			}
@@ -161,7 +161,7 @@ struct nrt_metrics *nrt_metrics_new(const struct cJSON *mc, const struct nrt_met
 			else
 				m->want_iou = 1;
 		} else {
-			nrt_errf(err, errn, "%s: unknown metric '%s' (expected accuracy, top_k, loss, "
+			nrt_train_errf(err, errn, "%s: unknown metric '%s' (expected accuracy, top_k, loss, "
 				 "auc, dice or iou)", what, kind);
 			goto fail;
 		}
@@ -178,7 +178,7 @@ struct nrt_metrics *nrt_metrics_new(const struct cJSON *mc, const struct nrt_met
 		goto oom;
 	return m;
 oom:
-	nrt_errf(err, errn, "%s: out of memory", what);
+	nrt_train_errf(err, errn, "%s: out of memory", what);
 fail:
 	nrt_metrics_free(m);
 	return NULL;

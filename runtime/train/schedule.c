@@ -50,7 +50,7 @@ static int parse_item(const cJSON *j, struct sched_item *it, double base_lr, cha
 	it->scale = 1;
 	it->best = NAN;
 	if (!kind)
-		return nrt_errf(err, errn, "%s: an entry without a \"kind\" string", what);
+		return nrt_train_errf(err, errn, "%s: an entry without a \"kind\" string", what);
 	if (strcmp(kind, "constant") == 0) {
 		it->kind = SK_CONSTANT;
 	} else if (strcmp(kind, "warmup") == 0) {
@@ -62,14 +62,14 @@ static int parse_item(const cJSON *j, struct sched_item *it, double base_lr, cha
 		it->kind = SK_STEP;
 		const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "every");
 		if (!e)
-			return nrt_errf(err, errn, "%s: step needs \"every\"", what);
+			return nrt_train_errf(err, errn, "%s: step needs \"every\"", what);
 		if (nrt_cfg_int(j, "train.schedule: step", "every", 1, 1, &ll, err, errn) == EINVAL ||
 		    nrt_cfg_num(j, "train.schedule: step", "factor", 0.1, &it->factor, err,
 				errn) == EINVAL)
 			return EINVAL;
 		it->every = (double)ll;
 		if (!(it->factor > 0))
-			return nrt_errf(err, errn, "%s: step factor %g must be > 0", what, it->factor);
+			return nrt_train_errf(err, errn, "%s: step factor %g must be > 0", what, it->factor);
 	} else if (strcmp(kind, "cosine") == 0) {
 		double min_lr;
 		it->kind = SK_COSINE;
@@ -78,7 +78,7 @@ static int parse_item(const cJSON *j, struct sched_item *it, double base_lr, cha
 			return EINVAL;
 		it->epochs = (double)ll;
 		if (min_lr < 0 || (min_lr > 0 && !(base_lr >= min_lr)))
-			return nrt_errf(err, errn, "%s: cosine min_lr %g must be in [0, the base lr %g]",
+			return nrt_train_errf(err, errn, "%s: cosine min_lr %g must be in [0, the base lr %g]",
 					what, min_lr, base_lr);
 		it->floor = min_lr > 0 ? min_lr / base_lr : 0;
 	} else if (strcmp(kind, "plateau") == 0) {
@@ -92,15 +92,15 @@ static int parse_item(const cJSON *j, struct sched_item *it, double base_lr, cha
 				errn) == EINVAL)
 			return EINVAL;
 		if (strcmp(mode, "min") && strcmp(mode, "max"))
-			return nrt_errf(err, errn, "%s: plateau mode '%s' (expected min or max)", what,
+			return nrt_train_errf(err, errn, "%s: plateau mode '%s' (expected min or max)", what,
 					mode);
 		if (!(it->factor > 0 && it->factor <= 1))
-			return nrt_errf(err, errn, "%s: plateau factor %g must be in (0, 1]", what,
+			return nrt_train_errf(err, errn, "%s: plateau factor %g must be in (0, 1]", what,
 					it->factor);
 		snprintf(it->on, sizeof it->on, "%s", on);
 		it->higher = strcmp(mode, "max") == 0;
 	} else {
-		return nrt_errf(err, errn, "%s: unknown kind '%s' (expected constant, warmup, step, "
+		return nrt_train_errf(err, errn, "%s: unknown kind '%s' (expected constant, warmup, step, "
 				"cosine or plateau)", what, kind);
 	}
 	return 0;
@@ -111,17 +111,17 @@ struct nrt_sched *nrt_sched_new(const struct cJSON *cfg, double base_lr, int64_t
 {
 	int n = !cfg ? 0 : cJSON_IsArray(cfg) ? cJSON_GetArraySize(cfg) : 1;
 	if (spe <= 0 || epochs <= 0) {
-		nrt_errf(err, errn, "train.schedule: %lld steps per epoch, %lld epochs",
+		nrt_train_errf(err, errn, "train.schedule: %lld steps per epoch, %lld epochs",
 			 (long long)spe, (long long)epochs);
 		return NULL;
 	}
 	if (cfg && !cJSON_IsArray(cfg) && !cJSON_IsObject(cfg)) {
-		nrt_errf(err, errn, "train.schedule: not an array of schedules");
+		nrt_train_errf(err, errn, "train.schedule: not an array of schedules");
 		return NULL;
 	}
 	struct nrt_sched *s = calloc(1, sizeof *s + (size_t)n * sizeof s->item[0]);
 	if (!s) {
-		nrt_errf(err, errn, "train.schedule: out of memory");
+		nrt_train_errf(err, errn, "train.schedule: out of memory");
 		return NULL;
 	}
 	s->spe = spe;
@@ -199,7 +199,7 @@ int nrt_sched_epoch_end(struct nrt_sched *s, const struct nrt_scalars *metrics, 
 			continue;
 		const double *v = metrics ? nrt_scalars_get(metrics, it->on) : NULL;
 		if (!v)
-			return nrt_errf(err, errn, "train.schedule: plateau: metric '%s' was not "
+			return nrt_train_errf(err, errn, "train.schedule: plateau: metric '%s' was not "
 					"computed this epoch", it->on);
 		if (improves(*v, it->best, it->higher)) {
 			it->best = *v;
@@ -298,7 +298,7 @@ int nrt_sched_load_meta(struct nrt_sched *s, const struct nrt_ckpt_meta *m, char
 	double v[96];
 	int n = get_doubles(m, "sched.state", v, 96);
 	if (n < 0 || nrt_sched_set_state(s, v, n))
-		return nrt_errf(err, errn, "checkpoint metadata 'sched.state' = '%s' does not fit "
+		return nrt_train_errf(err, errn, "checkpoint metadata 'sched.state' = '%s' does not fit "
 				"this schedule (%d values expected)",
 				nrt_ckpt_meta_get(m, "sched.state") ? nrt_ckpt_meta_get(m, "sched.state") :
 				"(missing)", nrt_sched_get_state(s, NULL, 0));
@@ -318,10 +318,10 @@ int nrt_early_init(struct nrt_early *e, const struct cJSON *cfg, char *err, size
 	const char *on = nrt_cfg_str(cfg, what, "on", "val.loss", err, errn);
 	long long p;
 	if (!kind || strcmp(kind, "patience") != 0)
-		return nrt_errf(err, errn, "%s: kind '%s' (expected patience)", what,
+		return nrt_train_errf(err, errn, "%s: kind '%s' (expected patience)", what,
 				kind ? kind : "");
 	if (!cJSON_GetObjectItemCaseSensitive(cfg, "epochs"))
-		return nrt_errf(err, errn, "%s: patience needs \"epochs\"", what);
+		return nrt_train_errf(err, errn, "%s: patience needs \"epochs\"", what);
 	if (!on || nrt_cfg_metric_ref(on, what, err, errn) ||
 	    nrt_cfg_int(cfg, what, "epochs", 1, 1, &p, err, errn) == EINVAL)
 		return EINVAL;
@@ -340,7 +340,7 @@ int nrt_early_epoch_end(struct nrt_early *e, const struct nrt_scalars *metrics, 
 		return 0;
 	const double *v = metrics ? nrt_scalars_get(metrics, e->on) : NULL;
 	if (!v)
-		return nrt_errf(err, errn, "train.early_stopping: metric '%s' was not computed "
+		return nrt_train_errf(err, errn, "train.early_stopping: metric '%s' was not computed "
 				"this epoch", e->on);
 	if (improves(*v, e->best, e->higher_is_better)) {
 		e->best = *v;
@@ -363,7 +363,7 @@ int nrt_early_load_meta(struct nrt_early *e, const struct nrt_ckpt_meta *m, char
 {
 	double v[2];
 	if (get_doubles(m, "early.state", v, 2) != 2 || !(v[1] >= 0))
-		return nrt_errf(err, errn, "checkpoint metadata 'early.state' = '%s' is not "
+		return nrt_train_errf(err, errn, "checkpoint metadata 'early.state' = '%s' is not "
 				"\"best,bad_epochs\"", nrt_ckpt_meta_get(m, "early.state") ?
 				nrt_ckpt_meta_get(m, "early.state") : "(missing)");
 	e->best = v[0];

@@ -23,6 +23,6 @@ const char *nrt_cfg_str(const struct cJSON *cfg, const char *what, const char *k
 int nrt_cfg_metric_ref(const char *ref, const char *what, char *err, size_t errn);
 
 /* snprintf into err when errn > 0; returns EINVAL. */
-int nrt_errf(char *err, size_t errn, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int nrt_train_errf(char *err, size_t errn, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

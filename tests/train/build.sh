@@ -24,9 +24,9 @@ expect() {
 }
 
 expect 0 "$NETC" build "$ex/mnist.net" --dump-after=layout
-grep -q '^tprog mnist_lenet: network lenet, batch 64, seed 1$' "$tmp.out" ||
+grep -q '^tprog mnist_lenet: network lenet_bn, batch 64, seed 1$' "$tmp.out" ||
 	{ echo "FAIL: layout dump header" >&2; fail=1; }
-grep -q '^regions: PARAM 61706 GRAD 61706 STATE 0 OPT 61706 ACT [0-9]' "$tmp.out" ||
+grep -q '^regions: PARAM 61750 GRAD 61750 STATE 44 OPT 61750 ACT [0-9]' "$tmp.out" ||
 	{ echo "FAIL: layout dump regions" >&2; fail=1; }
 grep -q 'sgd_step grad=grads -> param=params buf=opt.momentum' "$tmp.out" ||
 	{ echo "FAIL: layout dump update step" >&2; fail=1; }
