@@ -19,6 +19,7 @@ struct job {
 	enum which op;
 	const struct nrt_dense_desc *d;
 	const float *x, *w, *b, *dy;
+	const struct nrt_epilogue *ep; /* FWD: the activation after the bias, or NULL */
 	float *out;
 	int64_t m, n;                  /* the product's C: m x n */
 	int64_t tn;                    /* tiles along n */
@@ -48,7 +49,13 @@ static void tile_body(void *ctx, int64_t begin, int64_t end)
 			if (jb->b)
 				for (int64_t i = i0; i < i0 + mi; i++)
 					for (int64_t j = j0; j < j0 + nj; j++)
-						jb->out[i * d->out + j] += jb->b[j];
+						jb->out[i * d->out + j] =
+							nrt_epilogue_one(jb->ep, jb->out[i * d->out + j] + jb->b[j]);
+			else if (nrt_epilogue_active(jb->ep))
+				for (int64_t i = i0; i < i0 + mi; i++)
+					for (int64_t j = j0; j < j0 + nj; j++)
+						jb->out[i * d->out + j] =
+							nrt_epilogue_one(jb->ep, jb->out[i * d->out + j]);
 			break;
 		case DX:
 			/* dx[i, k] = dy[i, :] . w[:, k] */
@@ -97,15 +104,22 @@ static int bad(const struct nrt_dense_desc *d)
 	return d->n < 0 || d->in < 1 || d->out < 1;
 }
 
-int nrt_cpu_dense_fwd_f32(struct nrt_pool *p, const struct nrt_dense_desc *d, const float *x,
-			  const float *w, const float *b, float *y)
+int nrt_cpu_dense_fwd_ep_f32(struct nrt_pool *p, const struct nrt_dense_desc *d, const float *x,
+			     const float *w, const float *b, float *y,
+			     const struct nrt_epilogue *ep)
 {
-	struct job jb = { .op = FWD, .d = d, .x = x, .w = w, .b = b, .out = y };
+	struct job jb = { .op = FWD, .d = d, .x = x, .w = w, .b = b, .ep = ep, .out = y };
 
 	if (bad(d))
 		return EINVAL;
 	run(p, &jb, d->n, d->out);
 	return 0;
+}
+
+int nrt_cpu_dense_fwd_f32(struct nrt_pool *p, const struct nrt_dense_desc *d, const float *x,
+			  const float *w, const float *b, float *y)
+{
+	return nrt_cpu_dense_fwd_ep_f32(p, d, x, w, b, y, NULL);
 }
 
 int nrt_cpu_dense_bwd_f32(struct nrt_pool *p, const struct nrt_dense_desc *d, const float *x,
