@@ -17,8 +17,10 @@
  *             `elementwise` step (tp_ew) at the consumer's place, v is
  *             never written; chains grow step by step (add -> relu in a
  *             residual block; acc -> relu_bwd in its backward);
- *   forward   a copy of v into w (flatten, reshape, dropout in inference)
- *             where nothing else reads v: v's producer writes w itself.
+ *   copies    a copy of v into w (flatten, reshape, dropout in inference):
+ *             the steps after it read w where they read v (neither is
+ *             written again), and when then nothing else reads v, v's
+ *             producer writes w itself.
  *
  * Why the training program and not the graph: see progpasses.h.
  *
@@ -371,6 +373,39 @@ static int chains(struct fz *F)
  * forwarding copies to their producer
  * ------------------------------------------------------------------- */
 
+/* A copy v -> w at step j, and neither written after it: the steps after
+ * it read w where they read v (the same values), so that v is left to the
+ * copy alone and forward_copies or a chain can drop it. */
+static int propagate_copies(struct fz *F)
+{
+	struct tp_list *L = F->L;
+	int changed = 0;
+
+	for (int j = 0; j < L->n; j++) {
+		struct tstep *c = &L->v[j];
+		int v = c->buf[0], w = c->buf[1];
+		if (F->dead[j] || c->kind != TS_COPY || v == w || pinned(F->P, v) ||
+		    F->P->bufs[w].region != TP_ACT || F->P->bufs[v].numel != F->P->bufs[w].numel ||
+		    c->a.count.count != F->P->bufs[v].numel ||
+		    any_between(F, j, L->n, -1, v, tp_step_writes) ||
+		    any_between(F, j, L->n, -1, w, tp_step_writes))
+			continue;
+		for (int k = j + 1; k < L->n; k++) {
+			struct tstep *s = &L->v[k];
+			struct tp_role r[TP_MAX_ROLES];
+			if (F->dead[k])
+				continue;
+			tp_step_roles(s->kind, r);
+			for (int q = 0; q < s->nbuf; q++)
+				if (s->buf[q] == v && !r[tp_step_role_at(s, q)].out) {
+					s->buf[q] = w;
+					changed++;
+				}
+		}
+	}
+	return changed;
+}
+
 static int forward_copies(struct fz *F)
 {
 	struct tp_list *L = F->L;
@@ -433,6 +468,7 @@ int pass_fuse(struct tprog *P)
 		total += run(P, L, act_bwd);
 		do {
 			n = run(P, L, epilogue);
+			n += run(P, L, propagate_copies);
 			n += run(P, L, chains);
 			n += run(P, L, forward_copies);
 			total += n;
