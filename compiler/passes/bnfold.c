@@ -8,14 +8,17 @@
  *
  *     conv(x, w, b) -> v;  batchnorm_fwd_infer(v) -> y
  * becomes
- *     batchnorm_fold(w, b, gamma, beta, rmean, rvar) -> w', b'   (at the list's start)
+ *     batchnorm_fold(w, b, gamma, beta, rmean, rvar) -> w', b'
  *     conv(x, w', b') -> y
  *
  * with w' = w s per output channel and b' = (b - rmean) s + beta.  The
  * fold runs at every call of the list, from the parameters and running
- * statistics of that moment (training changes both); w' and b' are ACT
- * buffers of the list, so the memory planner places them (they live from
- * the fold to the conv).  Not in train_step: there batchnorm normalises
+ * statistics of that moment (training changes both), right before its
+ * layer rather than all at the start of the list: w' and b' are ACT
+ * buffers of the list that the memory planner places, live from the fold
+ * to the conv, so only one folded weight takes arena space at a time
+ * (all at the start would keep a copy of every folded weight live at
+ * once: more than the activations of a U-Net at small sizes).  Not in train_step: there batchnorm normalises
  * with the batch statistics (a frozen batchnorm in train_step would fold
  * too, but its backward reads its input; left as it is).  Not after
  * conv_transpose, whose weight is [c, k / groups, ...]: the output
@@ -62,6 +65,7 @@ static int fold_list(struct tprog *P, struct tp_list *L)
 {
 	bool *dead = arena_array(P->A, (size_t)(L->n > 0 ? L->n : 1), sizeof *dead);
 	struct tstep *folds = arena_array(P->A, (size_t)(L->n > 0 ? L->n : 1), sizeof *folds);
+	bool *has_fold = arena_array(P->A, (size_t)(L->n > 0 ? L->n : 1), sizeof *has_fold);
 	int nfolds = 0;
 
 	for (int j = 0; j < L->n; j++) {
@@ -86,7 +90,9 @@ static int fold_list(struct tprog *P, struct tp_list *L)
 		b2 = tp_buf(P, TP_ACT, TP_REAL, TB_SCRATCH,
 			    arena_printf(P->A, "%s.bias.folded", ln->name), ln, false, &sk);
 
-		f = &folds[nfolds++];
+		f = &folds[p];
+		has_fold[p] = true;
+		nfolds++;
 		memset(f, 0, sizeof *f);
 		f->kind = TS_BN_FOLD;
 		f->phase = TP_FWD;
@@ -111,14 +117,15 @@ static int fold_list(struct tprog *P, struct tp_list *L)
 		dead[j] = true;
 	}
 	if (nfolds) {
-		/* the folds first (parameters and statistics are all there), then the list */
+		/* each fold right before its layer: one folded weight live at a time */
 		int cap = L->n + nfolds, n = 0;
 		struct tstep *v = arena_array(P->A, (size_t)cap, sizeof *v);
-		for (int i = 0; i < nfolds; i++)
-			v[n++] = folds[i];
-		for (int i = 0; i < L->n; i++)
+		for (int i = 0; i < L->n; i++) {
+			if (has_fold[i])
+				v[n++] = folds[i];
 			if (!dead[i])
 				v[n++] = L->v[i];
+		}
 		L->v = v;
 		L->n = n;
 		L->cap = cap;

@@ -1,8 +1,8 @@
 /* test_bnfold.c - batchnorm folding in the inference lists (compiler/
  * passes/bnfold.c):
  *
- *   - the dump of a conv -> batchnorm -> relu net before and after: the
- *     inference lists start with a batchnorm_fold step and the conv reads
+ *   - the dump of a conv -> batchnorm -> relu net before and after: in the
+ *     inference lists a batchnorm_fold step comes before the conv, which reads
  *     the folded weight and bias and writes the batchnorm's output (with
  *     fuse after it, the relu in its epilogue); train_step keeps its
  *     batchnorm (batch statistics);
@@ -107,7 +107,11 @@ static void test_dump(void)
 	CHECK(count_kind(&P1->eval_step, TS_BN_FWD_INFER) == 0);
 	CHECK(count_kind(&P1->forward, TS_BN_FOLD) == 2);
 	CHECK(count_kind(&P1->eval_step, TS_BN_FOLD) == 2);
-	CHECK(P1->forward.v[0].kind == TS_BN_FOLD && P1->forward.v[1].kind == TS_BN_FOLD);
+	/* each fold right before its layer */
+	CHECK(P1->forward.v[0].kind == TS_BN_FOLD && P1->forward.v[1].kind == TS_CONV_FWD);
+	for (int i = 1; i < P1->forward.n; i++)
+		if (P1->forward.v[i].kind == TS_DENSE_FWD && i + 1 < P1->forward.n)
+			CHECK(P1->forward.v[i - 1].kind == TS_BN_FOLD);   /* the first dense, folded */
 	CHECK(P1->forward.n == P0->forward.n);   /* one fold for each batchnorm */
 	/* train_step as it was */
 	CHECK(count_kind(&P1->train_step, TS_BN_FWD_TRAIN) == 2);

@@ -64,13 +64,13 @@ static void twin_poison(struct interp *I)
 }
 
 /* Steps of all four lists. */
-static int twin_steps(const struct tprog *P)
+__attribute__((unused)) static int twin_steps(const struct tprog *P)
 {
 	return P->init.n + P->forward.n + P->train_step.n + P->eval_step.n;
 }
 
 /* ACT buffers some step names. */
-static int twin_act_bufs(const struct tprog *P)
+__attribute__((unused)) static int twin_act_bufs(const struct tprog *P)
 {
 	const struct tp_list *lists[] = { &P->init, &P->forward, &P->train_step, &P->eval_step };
 	bool *used = calloc((size_t)P->nbufs + 1, 1);
