@@ -137,6 +137,68 @@ out:
 		fx_free(&F1);
 }
 
+/* The figures of the brief: steps, ACT buffers and the planned ACT arena
+ * (float32 bytes) without passes, with fuse, and with all passes, for
+ * LeNet at batch 64, bench/nets.net's ResNet-18 for 32x32 inputs at batch
+ * 32, and the stdlib U-Net at test_jit_stdlib's settings; fuse must not
+ * make any of them bigger. */
+static const char FIG_LENET[] =
+	"import \"lenet\"\n"
+	"data d {\n    source = csv(\"x.csv\")\n    classes = 10\n}\n"
+	"train t {\n    network = lenet(classes = 10)\n    data = d\n    loss = cross_entropy\n"
+	"    optimizer = sgd(lr = 0.05, momentum = 0.9)\n    batch = 64\n    epochs = 1\n}\n";
+static const char FIG_RESNET18[] =
+	"import \"resnet\"\nimport \"layers\"\n"
+	"network resnet18_cifar(classes = 10) {\n"
+	"    input x : f32[3, 32, 32]\n"
+	"    @chain x => conv_bn_relu(64, 3, pad = 1) => basic_stage(64, 2)\n"
+	"             => basic_stage(128, 2, stride = 2) => basic_stage(256, 2, stride = 2)\n"
+	"             => basic_stage(512, 2, stride = 2) => global_avgpool => dense(classes)\n"
+	"}\n"
+	"data d {\n    source = csv(\"x.csv\")\n    classes = 10\n}\n"
+	"train t {\n    network = resnet18_cifar(classes = 10)\n    data = d\n"
+	"    loss = cross_entropy\n    optimizer = sgd(lr = 0.1, momentum = 0.9)\n"
+	"    batch = 32\n    epochs = 1\n}\n";
+static const char FIG_UNET[] =
+	"import \"unet\"\n"
+	"data d {\n    source = csv(\"x.csv\")\n    classes = 3\n}\n"
+	"train t {\n    network = unet(in_channels = 4, classes = 3, base = 8, size = 32)\n"
+	"    data = d\n    loss = dice\n    optimizer = adam(lr = 0.001, eps = 1e-5)\n"
+	"    batch = 2\n    epochs = 1\n}\n";
+
+static void figures(void)
+{
+	static const struct { const char *name, *text; } nets[] = {
+		{ "lenet/64", FIG_LENET }, { "resnet18-32x32/32", FIG_RESNET18 }, { "unet/2", FIG_UNET },
+	};
+	static const int variants[] = { 0, FX_FUSE, FX_ALL };
+	printf("%-18s %-10s %6s %6s %6s %6s %8s %12s\n", "net", "passes", "fwd", "train", "eval",
+	       "total", "ACT bufs", "ACT bytes");
+	for (size_t i = 0; i < sizeof nets / sizeof *nets; i++) {
+		int64_t act0 = 0;
+		int steps0 = 0;
+		for (size_t v = 0; v < 3; v++) {
+			struct fixture F;
+			const struct tprog *P = fx_compile_opt(&F, nets[i].name, nets[i].text, NULL, false,
+							       variants[v]);
+			if (!CHECK(P))
+				continue;
+			printf("%-18s %-10s %6d %6d %6d %6d %8d %12lld\n", nets[i].name,
+			       v == 0 ? "none" : v == 1 ? "fuse" : "all", P->forward.n, P->train_step.n,
+			       P->eval_step.n, twin_steps(P), twin_act_bufs(P),
+			       (long long)P->size[TP_ACT] * 4);
+			if (v == 0) {
+				act0 = P->size[TP_ACT];
+				steps0 = twin_steps(P);
+			} else {
+				CHECK(P->size[TP_ACT] <= act0);
+				CHECK(twin_steps(P) < steps0);
+			}
+			fx_free(&F);
+		}
+	}
+}
+
 /* A second run of the pass finds nothing. */
 static void test_idempotent(void)
 {
@@ -170,6 +232,7 @@ int main(void)
 	};
 	test_dump();
 	test_idempotent();
+	figures();
 	for (size_t i = 0; i < sizeof nets / sizeof *nets; i++)
 		one_net(nets[i].name, nets[i].text, nets[i].train, nets[i].must_shrink);
 	printf("test_fuse: %ld checks, %ld failed\n", checks, failed);
