@@ -46,16 +46,10 @@ static void tile_body(void *ctx, int64_t begin, int64_t end)
 			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, mi, nj, d->in, 1.0f,
 				    jb->x + i0 * d->in, d->in, jb->w + j0 * d->in, d->in, 0.0f,
 				    jb->out + i0 * d->out + j0, d->out);
-			if (jb->b)
+			if (jb->b || nrt_epilogue_active(jb->ep))
 				for (int64_t i = i0; i < i0 + mi; i++)
-					for (int64_t j = j0; j < j0 + nj; j++)
-						jb->out[i * d->out + j] =
-							nrt_epilogue_one(jb->ep, jb->out[i * d->out + j] + jb->b[j]);
-			else if (nrt_epilogue_active(jb->ep))
-				for (int64_t i = i0; i < i0 + mi; i++)
-					for (int64_t j = j0; j < j0 + nj; j++)
-						jb->out[i * d->out + j] =
-							nrt_epilogue_one(jb->ep, jb->out[i * d->out + j]);
+					nrt_epilogue_rowv(jb->ep, jb->out + i * d->out + j0, nj,
+							  jb->b ? jb->b + j0 : NULL);
 			break;
 		case DX:
 			/* dx[i, k] = dy[i, :] . w[:, k] */

@@ -40,19 +40,11 @@ static inline int nrt_epilogue_active(const struct nrt_epilogue *e)
 	return e && e->act != NRT_ACT_NONE;
 }
 
-/* y[0, n) = act(y[0, n) + bias) (bias added first, as the kernels' own
- * bias loop does). */
-static inline void nrt_epilogue_row(const struct nrt_epilogue *e, float *y, int64_t n,
-				    const float *bias)
-{
-	if (bias) {
-		float bv = *bias;
-		for (int64_t i = 0; i < n; i++)
-			y[i] = nrt_epilogue_one(e, y[i] + bv);
-	} else if (nrt_epilogue_active(e)) {
-		for (int64_t i = 0; i < n; i++)
-			y[i] = nrt_epilogue_one(e, y[i]);
-	}
-}
+/* y[0, n) = act(y[0, n) + *bias) (the bias added first, as the kernels'
+ * own bias loop does; bias NULL: no addition, not + 0, which would turn
+ * -0 into +0).  epilogue.c: vectorised loops. */
+void nrt_epilogue_row(const struct nrt_epilogue *e, float *y, int64_t n, const float *bias);
+/* y[0, n) = act(y[0, n) + bias[0, n)) (dense: a bias per column). */
+void nrt_epilogue_rowv(const struct nrt_epilogue *e, float *y, int64_t n, const float *bias);
 
 #endif
