@@ -6,7 +6,8 @@
  *           a conv or dense whose output only feeds a batchnorm in
  *           inference mode becomes a conv with folded weights, computed
  *           from the current parameters and running statistics by a
- *           batchnorm_fold step at the start of the list (bnfold.c)
+ *           batchnorm_fold step right before the layer, at every call of
+ *           the list (bnfold.c)
  *   fuse    operator fusion in every list: activation backward steps read
  *           the activation's output instead of its input where that is
  *           the same test (relu; leaky_relu with a positive slope);
