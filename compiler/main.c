@@ -18,6 +18,7 @@
 #include "sema.h"
 #include "train/tprog.h"
 #include "passes/passes.h"
+#include "passes/progpasses.h"
 #include "backend/backend.h"
 
 /* Two programs are built from this file: netc, the front end, and
@@ -63,8 +64,8 @@ static void usage(FILE *out)
 	      "  --dump-ast         print the syntax tree (check)\n"
 	      "  --dump-graph       print the graph IR as text (check, summary)\n"
 	      "  --dump-after=PASS  build: print the graph after PASS (fold, cse, dce) or the\n"
-	      "                     training program after PASS (autodiff, layout)\n"
-	      "  --no-opt           build: no graph passes, no memory planning\n"
+	      "                     training program after PASS (autodiff, bnfold, fuse, layout)\n"
+	      "  --no-opt           build: no graph or program passes, no memory planning\n"
 	      "  -h, --help         this help; `netc COMMAND --help` for one command\n"
 	      "  --version          print the version\n"
 	      "\nenvironment: NETC_PATH (colon-separated import folders), NETC_STDLIB (the stdlib folder)\n",
@@ -87,16 +88,20 @@ static void cmd_usage(FILE *out, const struct cmd *c)
 		      "(docs/runtime-abi.md), emit-llvm prints the optimised IR.  --dump-after prints\n"
 		      "the program instead.  Before the program is built, the graph passes simplify\n"
 		      "the network (fold: identity ops and reshape chains; cse: common\n"
-		      "subexpressions; dce: dead nodes):\n"
+		      "subexpressions; dce: dead nodes), and after it the program passes rewrite it\n"
+		      "(bnfold: batchnorm folded into the conv or dense before it in the inference\n"
+		      "lists; fuse: conv/dense + activation, elementwise chains as one loop):\n"
 		      "  --dump-after=fold       the graph IR after algebraic simplification\n"
 		      "  --dump-after=cse        the graph IR after common-subexpression elimination\n"
 		      "  --dump-after=dce        the graph IR after dead-node elimination\n"
 		      "  --dump-after=autodiff   the program with the ACT arena not yet laid out\n"
+		      "  --dump-after=bnfold     the program after batchnorm folding (inference lists)\n"
+		      "  --dump-after=fuse       the program after operator fusion\n"
 		      "  --dump-after=layout     the program with every buffer's offset\n", out);
 		fputs("\noptions: -I DIR, --error-limit N, -o OUT, --batch N, --target-cpu CPU,\n"
 		      "  --target-features +F,-G (default: the host's), --dump-after=PASS,\n"
-		      "  --no-opt (no graph passes; every activation buffer its own range: no memory\n"
-		      "  planning)\n", out);
+		      "  --no-opt (no graph passes, no bnfold or fuse; every activation buffer its own\n"
+		      "  range: no memory planning)\n", out);
 		return;
 	}
 	fputs("\noptions: -I DIR, --error-limit N, --dump-graph, -o FILE (graph)\n", out);
@@ -231,6 +236,16 @@ static int build(struct arena *A, struct diag_ctx *D, struct sema *S, const char
 		return EXIT_INPUT;
 	if (dump_after && strcmp(dump_after, "autodiff") == 0) {
 		tprog_dump(stdout, P);
+		return 0;
+	}
+	/* the passes over the program (bnfold, fuse) */
+	if (!no_opt) {
+		if (!progpasses_run(P, D, dump_after, stdout))
+			return EXIT_INPUT;
+		if (dump_after && progpasses_is_pass(dump_after))
+			return 0;
+	} else if (dump_after && progpasses_is_pass(dump_after)) {
+		tprog_dump(stdout, P);   /* no passes ran: the program as built */
 		return 0;
 	}
 	P->memplan = !no_opt;
@@ -414,8 +429,8 @@ int main(int argc, char **argv)
 	}
 	if (dump_after && (!is_build || (strcmp(dump_after, "autodiff") != 0 &&
 					  strcmp(dump_after, "layout") != 0 &&
-					  !passes_is_pass(dump_after)))) {
-		fprintf(stderr, is_build ? "netc build: --dump-after expects fold, cse, dce, autodiff or layout, got '%s'\n"
+					  !passes_is_pass(dump_after) && !progpasses_is_pass(dump_after)))) {
+		fprintf(stderr, is_build ? "netc build: --dump-after expects fold, cse, dce, autodiff, bnfold, fuse or layout, got '%s'\n"
 				: "netc %s: --dump-after is an option of netc build\n",
 			is_build ? dump_after : cmd->name);
 		free(dirs);

@@ -1,6 +1,9 @@
-/* pipeline.c - the graph pass pipeline of `netc build` (fold, cse, dce)
- * and the helper the passes share to rewire uses of replaced nodes. */
+/* pipeline.c - the pass pipelines of `netc build`: the graph passes
+ * (fold, cse, dce) before autodiff, the helper they share to rewire uses
+ * of replaced nodes, and the passes over the training program (bnfold,
+ * fuse) after it. */
 #include "passes.h"
+#include "progpasses.h"
 
 #include <string.h>
 
@@ -61,6 +64,43 @@ bool passes_run(struct graph *g, struct diag_ctx *D, const char *dump_after, FIL
 			return false;
 		if (dump_after && strcmp(dump_after, pipeline[i].name) == 0)
 			graph_dump(out, g);
+	}
+	return true;
+}
+
+/* ---------------------------------------------------------------------
+ * Passes over the training program
+ * ------------------------------------------------------------------- */
+
+static const struct {
+	const char *name;
+	int (*run)(struct tprog *P);
+} prog_pipeline[] = {
+	{ "bnfold", pass_bnfold },   /* first: the folded conv can take a relu epilogue */
+	{ "fuse", pass_fuse },
+};
+
+bool progpasses_is_pass(const char *name)
+{
+	for (size_t i = 0; i < sizeof prog_pipeline / sizeof prog_pipeline[0]; i++)
+		if (strcmp(name, prog_pipeline[i].name) == 0)
+			return true;
+	return false;
+}
+
+bool progpasses_run(struct tprog *P, struct diag_ctx *D, const char *dump_after, FILE *out)
+{
+	for (size_t i = 0; i < sizeof prog_pipeline / sizeof prog_pipeline[0]; i++) {
+		const char *bad;
+		prog_pipeline[i].run(P);
+		bad = tprog_verify(P);
+		if (bad) {
+			diag_error(D, loc_none(), "internal error: the training program is inconsistent "
+				   "after pass '%s': %s", prog_pipeline[i].name, bad);
+			return false;
+		}
+		if (dump_after && strcmp(dump_after, prog_pipeline[i].name) == 0)
+			tprog_dump(out, P);
 	}
 	return true;
 }

@@ -36,6 +36,36 @@ static void arr(FILE *out, const char *name, int nd, const int64_t *v)
 		fprintf(out, "%s%" PRId64, i ? "," : "", v[i]);
 }
 
+/* " act=relu" for a fused activation. */
+static void epi(FILE *out, const struct tp_epi *e)
+{
+	if (e->act == TP_EPI_RELU)
+		fprintf(out, " act=relu");
+	else if (e->act == TP_EPI_LEAKY_RELU)
+		fprintf(out, " act=leaky_relu(%.9g)", e->alpha);
+}
+
+/* " ops=add(x0,x1);relu(t0)": the ops of a fused chain, t<k> the result of op k. */
+static void ew_ops(FILE *out, const struct tp_ew *e)
+{
+	static const char *const names[] = {
+		[TP_EW_COPY] = "copy", [TP_EW_ADD] = "add", [TP_EW_MUL] = "mul",
+		[TP_EW_RELU] = "relu", [TP_EW_RELU_BWD] = "relu_bwd", [TP_EW_LEAKY] = "leaky_relu",
+		[TP_EW_LEAKY_BWD] = "leaky_relu_bwd",
+	};
+	fprintf(out, " count=%" PRId64 " ops=", e->count);
+	for (int k = 0; k < e->nops; k++) {
+		const struct tp_ew_op *o = &e->ops[k];
+		fprintf(out, "%s%s(", k ? ";" : "", names[o->op]);
+		for (int j = 0; j < o->nin; j++)
+			fprintf(out, "%s%c%d", j ? "," : "", o->in[j] >= 0 ? 'x' : 't',
+				o->in[j] >= 0 ? o->in[j] : -1 - o->in[j]);
+		if (o->op == TP_EW_LEAKY || o->op == TP_EW_LEAKY_BWD)
+			fprintf(out, ";alpha=%.9g", o->alpha);
+		fputc(')', out);
+	}
+}
+
 /* The arguments of a step, by the kind's argument member. */
 static void dump_args(FILE *out, const struct tstep *s)
 {
@@ -77,10 +107,12 @@ static void dump_args(FILE *out, const struct tstep *s)
 		arr(out, "dilation", a->conv.nd, a->conv.dilation);
 		if (s->kind == TS_CONVT_FWD || s->kind == TS_CONVT_BWD)
 			arr(out, "output_pad", a->conv.nd, a->conv.output_pad);
+		epi(out, &a->conv.epi);
 		break;
 	case TA_DENSE:
 		fprintf(out, " n=%" PRId64 " in=%" PRId64 " out=%" PRId64, a->dense.n, a->dense.in,
 			a->dense.out);
+		epi(out, &a->dense.epi);
 		break;
 	case TA_BN:
 		fprintf(out, " n=%" PRId64 " c=%" PRId64 " s=%" PRId64 " eps=%.9g momentum=%.9g",
@@ -132,6 +164,13 @@ static void dump_args(FILE *out, const struct tstep *s)
 		break;
 	case TA_L2:
 		fprintf(out, " weight=%.9g", a->l2.weight);
+		break;
+	case TA_EW:
+		ew_ops(out, &a->ew);
+		break;
+	case TA_BNFOLD:
+		fprintf(out, " k=%" PRId64 " per=%" PRId64 " eps=%.9g", a->bnfold.k, a->bnfold.per,
+			a->bnfold.eps);
 		break;
 	case TA_SGD:
 		fprintf(out, " n=%" PRId64 " lr=%.9g momentum=%.9g dampening=%.9g weight_decay=%.9g"

@@ -100,7 +100,7 @@ struct tp_param {
 enum tp_args_kind {
 	TA_NONE, TA_COUNT, TA_INIT, TA_VALUES, TA_CONV, TA_DENSE, TA_BN, TA_DROPOUT,
 	TA_POOL, TA_GPOOL, TA_CONCAT, TA_MERGE, TA_AXIS, TA_UPSAMPLE, TA_XENT, TA_DICE,
-	TA_L2, TA_SGD, TA_ADAM, TA_ADADELTA, TA_RMSPROP,
+	TA_L2, TA_SGD, TA_ADAM, TA_ADADELTA, TA_RMSPROP, TA_EW, TA_BNFOLD,
 };
 
 enum { TP_MAX_SPATIAL = 3 };
@@ -125,6 +125,16 @@ struct tp_values {
 	const double *v;             /* count values */
 };
 
+/* An activation applied by a conv, conv_transpose or dense forward step to
+ * its output after the bias (the fuse pass, compiler/passes/fuse.c):
+ * y = act(conv(x, w) + b).  TP_EPI_NONE (0, what the argument builders
+ * leave): no activation. */
+enum tp_epi_kind { TP_EPI_NONE, TP_EPI_RELU, TP_EPI_LEAKY_RELU };
+struct tp_epi {
+	enum tp_epi_kind act;
+	double alpha;                /* leaky_relu slope */
+};
+
 /* conv and conv_transpose, as nrt_conv_desc (ref.h). */
 struct tp_conv {
 	int nd;                      /* spatial dimensions */
@@ -133,10 +143,12 @@ struct tp_conv {
 	int64_t kernel[TP_MAX_SPATIAL], stride[TP_MAX_SPATIAL];
 	int64_t pad_lo[TP_MAX_SPATIAL], pad_hi[TP_MAX_SPATIAL];
 	int64_t dilation[TP_MAX_SPATIAL], output_pad[TP_MAX_SPATIAL];
+	struct tp_epi epi;           /* forward steps: the fused activation */
 };
 
 struct tp_dense {
 	int64_t n, in, out;          /* batch, input features, units */
+	struct tp_epi epi;           /* forward steps: the fused activation */
 };
 
 struct tp_bn {
@@ -221,6 +233,41 @@ struct tp_rmsprop {
 	double lr, alpha, eps, momentum, weight_decay;
 };
 
+/* A fused chain of elementwise steps (TS_EW, compiler/passes/ewchain.c):
+ * ops run in order on each element; op k reads its operands (step inputs
+ * or results of earlier ops) and the last op's result is the output.
+ * Each op is the arithmetic of the step kind it came from, in the same
+ * order, so the chain is bitwise equal to the unfused steps. */
+enum { TP_EW_MAX_OPS = 16, TP_EW_MAX_IN = 6, TP_EW_MAX_ARGS = 4 };
+enum tp_ew_kind {
+	TP_EW_COPY,                  /* a0 */
+	TP_EW_ADD,                   /* 0 + a0 + a1 + ... (add_fwd; acc is the add of (y, x)) */
+	TP_EW_MUL,                   /* 1 * a0 * a1 * ... (multiply_fwd) */
+	TP_EW_RELU,                  /* a0 > 0 ? a0 : 0 */
+	TP_EW_RELU_BWD,              /* a0 > 0 ? a1 : 0   (x, dy) */
+	TP_EW_LEAKY,                 /* a0 > 0 ? a0 : alpha a0 */
+	TP_EW_LEAKY_BWD,             /* a0 > 0 ? a1 : alpha a1   (x, dy) */
+};
+struct tp_ew_op {
+	enum tp_ew_kind op;
+	int nin;                     /* operands, 1..TP_EW_MAX_ARGS */
+	int in[TP_EW_MAX_ARGS];      /* >= 0: input x[in] of the step; < 0: result of op -1 - in */
+	double alpha;                /* leaky slope (rounded to the element type, as the kernels) */
+};
+struct tp_ew {
+	int64_t count;               /* elements */
+	int nops;
+	struct tp_ew_op ops[TP_EW_MAX_OPS];
+};
+
+/* Batchnorm folded into the conv or dense before it (TS_BN_FOLD,
+ * compiler/passes/bnfold.c): w and b hold k output channels of `per`
+ * weights each. */
+struct tp_bnfold {
+	int64_t k, per;
+	double eps;
+};
+
 union tp_args {
 	struct tp_count count;
 	struct tp_init init;
@@ -242,6 +289,8 @@ union tp_args {
 	struct tp_adam adam;
 	struct tp_adadelta adadelta;
 	struct tp_rmsprop rmsprop;
+	struct tp_ew ew;
+	struct tp_bnfold bnfold;
 };
 
 enum tp_step_kind {

@@ -448,6 +448,7 @@ struct job {
 	const float *colv;             /* column side input (dimg, dw) */
 	const float *w;
 	const float *bias;             /* fwd: per column channel; dimg: per image channel */
+	const struct nrt_epilogue *ep; /* fwd, dimg: the activation after the bias, or NULL */
 	float *out;                    /* fwd: column side; dimg: image side; dw: dW */
 	float *ws;                     /* parts slots of g->slot floats */
 	int64_t items, parts;
@@ -525,16 +526,11 @@ static void item_fwd(const struct job *jb, int64_t gr, int64_t blk, float *scr)
 				       tmp + r * cols + j * g->col_vol,
 				       (size_t)g->col_vol * sizeof *y);
 	}
-	if (jb->bias) {
-		for (int64_t j = 0; j < m; j++) {
-			for (int64_t r = 0; r < g->gc; r++) {
-				float *yr = y + (j * g->ccol + r) * g->col_vol;
-				float bv = jb->bias[gr * g->gc + r];
-				for (int64_t o = 0; o < g->col_vol; o++)
-					yr[o] += bv;
-			}
-		}
-	}
+	if (jb->bias || nrt_epilogue_active(jb->ep))
+		for (int64_t j = 0; j < m; j++)
+			for (int64_t r = 0; r < g->gc; r++)
+				nrt_epilogue_row(jb->ep, y + (j * g->ccol + r) * g->col_vol, g->col_vol,
+						 jb->bias ? jb->bias + gr * g->gc + r : NULL);
 }
 
 /* dimg, one block and group: image side = col2im(W_g^T column side) (+ bias). */
@@ -572,16 +568,11 @@ static void item_dimg(const struct job *jb, int64_t gr, int64_t blk, float *scr)
 			col2im(g, scr + j * g->col_vol, 0, g->col_vol, cols, im, map);
 		}
 	}
-	if (jb->bias) {
-		for (int64_t j = 0; j < m; j++) {
-			for (int64_t ci = 0; ci < g->gi; ci++) {
-				float *r = img + (j * g->cimg + ci) * g->img_vol;
-				float bv = jb->bias[gr * g->gi + ci];
-				for (int64_t t = 0; t < g->img_vol; t++)
-					r[t] += bv;
-			}
-		}
-	}
+	if (jb->bias || nrt_epilogue_active(jb->ep))
+		for (int64_t j = 0; j < m; j++)
+			for (int64_t ci = 0; ci < g->gi; ci++)
+				nrt_epilogue_row(jb->ep, img + (j * g->cimg + ci) * g->img_vol,
+						 g->img_vol, jb->bias ? jb->bias + gr * g->gi + ci : NULL);
 }
 
 /* dw, one tile of image channels of a group: dW[:, tile] = the sum over
@@ -715,35 +706,40 @@ static void zero(float *p, int64_t count)
 		memset(p, 0, (size_t)count * sizeof *p);
 }
 
-/* out [n, c, vol] = bias[c] (or 0): a conv whose image side is empty. */
-static void fill_bias(float *out, int64_t n, int64_t c, int64_t vol, const float *bias)
+/* out [n, c, vol] = act(bias[c] (or 0)): a conv whose image side is empty. */
+static void fill_bias(float *out, int64_t n, int64_t c, int64_t vol, const float *bias,
+		      const struct nrt_epilogue *ep)
 {
 	for (int64_t i = 0; i < n; i++)
 		for (int64_t k = 0; k < c; k++)
 			for (int64_t o = 0; o < vol; o++)
-				out[(i * c + k) * vol + o] = bias ? bias[k] : 0;
+				out[(i * c + k) * vol + o] = nrt_epilogue_one(ep, bias ? bias[k] : 0);
 }
 
-/* column side = W im2col(image side) + bias. */
+/* column side = act(W im2col(image side) + bias). */
 static int core_fwd(struct nrt_pool *p, const struct core *g, const float *img,
-		    const float *w, const float *bias, float *out, void *ws, size_t ws_size)
+		    const float *w, const float *bias, const struct nrt_epilogue *ep, float *out,
+		    void *ws, size_t ws_size)
 {
-	struct job jb = { .g = g, .op = OP_FWD, .img = img, .w = w, .bias = bias, .out = out };
+	struct job jb = { .g = g, .op = OP_FWD, .img = img, .w = w, .bias = bias, .ep = ep,
+			  .out = out };
 	if (core_empty(g)) {
 		/* no image: the output is the bias alone (or nothing at all) */
-		fill_bias(out, g->n, g->ccol, g->col_vol, bias);
+		fill_bias(out, g->n, g->ccol, g->col_vol, bias, ep);
 		return 0;
 	}
 	return core_run(p, &jb, ws, ws_size);
 }
 
-/* image side = col2im(W^T column side) + bias. */
+/* image side = act(col2im(W^T column side) + bias). */
 static int core_dimg(struct nrt_pool *p, const struct core *g, const float *colv,
-		     const float *w, const float *bias, float *out, void *ws, size_t ws_size)
+		     const float *w, const float *bias, const struct nrt_epilogue *ep, float *out,
+		     void *ws, size_t ws_size)
 {
-	struct job jb = { .g = g, .op = OP_DIMG, .colv = colv, .w = w, .bias = bias, .out = out };
+	struct job jb = { .g = g, .op = OP_DIMG, .colv = colv, .w = w, .bias = bias, .ep = ep,
+			  .out = out };
 	if (core_empty(g)) {
-		fill_bias(out, g->n, g->cimg, g->img_vol, bias);
+		fill_bias(out, g->n, g->cimg, g->img_vol, bias, ep);
 		return 0;
 	}
 	return core_run(p, &jb, ws, ws_size);
@@ -761,12 +757,19 @@ static int core_dw(struct nrt_pool *p, const struct core *g, const float *img,
 	return core_run(p, &jb, ws, ws_size);
 }
 
-int nrt_cpu_conv_fwd_f32(struct nrt_pool *p, const struct nrt_conv_desc *d, const float *x,
-			 const float *w, const float *b, float *y, void *ws, size_t ws_size)
+int nrt_cpu_conv_fwd_ep_f32(struct nrt_pool *p, const struct nrt_conv_desc *d, const float *x,
+			    const float *w, const float *b, float *y,
+			    const struct nrt_epilogue *ep, void *ws, size_t ws_size)
 {
 	struct core g;
 	int err = core_init(d, 0, &g);
-	return err ? err : core_fwd(p, &g, x, w, b, y, ws, ws_size);
+	return err ? err : core_fwd(p, &g, x, w, b, ep, y, ws, ws_size);
+}
+
+int nrt_cpu_conv_fwd_f32(struct nrt_pool *p, const struct nrt_conv_desc *d, const float *x,
+			 const float *w, const float *b, float *y, void *ws, size_t ws_size)
+{
+	return nrt_cpu_conv_fwd_ep_f32(p, d, x, w, b, y, NULL, ws, ws_size);
 }
 
 int nrt_cpu_conv_bwd_f32(struct nrt_pool *p, const struct nrt_conv_desc *d, const float *x,
@@ -777,7 +780,7 @@ int nrt_cpu_conv_bwd_f32(struct nrt_pool *p, const struct nrt_conv_desc *d, cons
 	int err = core_init(d, 0, &g);
 
 	if (!err && dx)
-		err = core_dimg(p, &g, dy, w, NULL, dx, ws, ws_size);
+		err = core_dimg(p, &g, dy, w, NULL, NULL, dx, ws, ws_size);
 	if (!err && dw)
 		err = core_dw(p, &g, x, dy, dw, ws, ws_size);
 	if (!err && db)
@@ -785,13 +788,20 @@ int nrt_cpu_conv_bwd_f32(struct nrt_pool *p, const struct nrt_conv_desc *d, cons
 	return err;
 }
 
+int nrt_cpu_conv_transpose_fwd_ep_f32(struct nrt_pool *p, const struct nrt_conv_desc *d,
+				      const float *x, const float *w, const float *b, float *y,
+				      const struct nrt_epilogue *ep, void *ws, size_t ws_size)
+{
+	struct core g;
+	int err = core_init(d, 1, &g);
+	return err ? err : core_dimg(p, &g, x, w, b, ep, y, ws, ws_size);
+}
+
 int nrt_cpu_conv_transpose_fwd_f32(struct nrt_pool *p, const struct nrt_conv_desc *d,
 				   const float *x, const float *w, const float *b, float *y,
 				   void *ws, size_t ws_size)
 {
-	struct core g;
-	int err = core_init(d, 1, &g);
-	return err ? err : core_dimg(p, &g, x, w, b, y, ws, ws_size);
+	return nrt_cpu_conv_transpose_fwd_ep_f32(p, d, x, w, b, y, NULL, ws, ws_size);
 }
 
 int nrt_cpu_conv_transpose_bwd_f32(struct nrt_pool *p, const struct nrt_conv_desc *d,
@@ -802,7 +812,7 @@ int nrt_cpu_conv_transpose_bwd_f32(struct nrt_pool *p, const struct nrt_conv_des
 	int err = core_init(d, 1, &g);
 
 	if (!err && dx)
-		err = core_fwd(p, &g, dy, w, NULL, dx, ws, ws_size);
+		err = core_fwd(p, &g, dy, w, NULL, NULL, dx, ws, ws_size);
 	if (!err && dw)
 		err = core_dw(p, &g, dy, x, dw, ws, ws_size);
 	if (!err && db)

@@ -38,6 +38,7 @@
 
 #include <stddef.h>
 
+#include "epilogue.h"
 #include "pool.h"
 #include "ref.h"
 
@@ -49,6 +50,10 @@ size_t nrt_conv_transpose_workspace(const struct nrt_conv_desc *d, int threads);
 /* y = conv(x, w) + b, as nrt_ref_conv_fwd_f32. */
 int nrt_cpu_conv_fwd_f32(struct nrt_pool *p, const struct nrt_conv_desc *d, const float *x,
 			 const float *w, const float *b, float *y, void *ws, size_t ws_size);
+/* y = act(conv(x, w) + b): the forward with an epilogue (epilogue.h; NULL: none). */
+int nrt_cpu_conv_fwd_ep_f32(struct nrt_pool *p, const struct nrt_conv_desc *d, const float *x,
+			    const float *w, const float *b, float *y,
+			    const struct nrt_epilogue *ep, void *ws, size_t ws_size);
 /* dx, dw, db of conv from dy, as nrt_ref_conv_bwd_f32. */
 int nrt_cpu_conv_bwd_f32(struct nrt_pool *p, const struct nrt_conv_desc *d, const float *x,
 			 const float *w, const float *dy, float *dx, float *dw, float *db,
@@ -57,6 +62,10 @@ int nrt_cpu_conv_bwd_f32(struct nrt_pool *p, const struct nrt_conv_desc *d, cons
 int nrt_cpu_conv_transpose_fwd_f32(struct nrt_pool *p, const struct nrt_conv_desc *d,
 				   const float *x, const float *w, const float *b, float *y,
 				   void *ws, size_t ws_size);
+/* y = act(conv_transpose(x, w) + b) (epilogue.h; NULL: none). */
+int nrt_cpu_conv_transpose_fwd_ep_f32(struct nrt_pool *p, const struct nrt_conv_desc *d,
+				      const float *x, const float *w, const float *b, float *y,
+				      const struct nrt_epilogue *ep, void *ws, size_t ws_size);
 /* dx, dw, db of conv_transpose from dy, as nrt_ref_conv_transpose_bwd_f32. */
 int nrt_cpu_conv_transpose_bwd_f32(struct nrt_pool *p, const struct nrt_conv_desc *d,
 				   const float *x, const float *w, const float *dy, float *dx,

@@ -19,6 +19,7 @@ struct job {
 	enum which op;
 	const struct nrt_dense_desc *d;
 	const float *x, *w, *b, *dy;
+	const struct nrt_epilogue *ep; /* FWD: the activation after the bias, or NULL */
 	float *out;
 	int64_t m, n;                  /* the product's C: m x n */
 	int64_t tn;                    /* tiles along n */
@@ -45,10 +46,10 @@ static void tile_body(void *ctx, int64_t begin, int64_t end)
 			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, mi, nj, d->in, 1.0f,
 				    jb->x + i0 * d->in, d->in, jb->w + j0 * d->in, d->in, 0.0f,
 				    jb->out + i0 * d->out + j0, d->out);
-			if (jb->b)
+			if (jb->b || nrt_epilogue_active(jb->ep))
 				for (int64_t i = i0; i < i0 + mi; i++)
-					for (int64_t j = j0; j < j0 + nj; j++)
-						jb->out[i * d->out + j] += jb->b[j];
+					nrt_epilogue_rowv(jb->ep, jb->out + i * d->out + j0, nj,
+							  jb->b ? jb->b + j0 : NULL);
 			break;
 		case DX:
 			/* dx[i, k] = dy[i, :] . w[:, k] */
@@ -97,15 +98,22 @@ static int bad(const struct nrt_dense_desc *d)
 	return d->n < 0 || d->in < 1 || d->out < 1;
 }
 
-int nrt_cpu_dense_fwd_f32(struct nrt_pool *p, const struct nrt_dense_desc *d, const float *x,
-			  const float *w, const float *b, float *y)
+int nrt_cpu_dense_fwd_ep_f32(struct nrt_pool *p, const struct nrt_dense_desc *d, const float *x,
+			     const float *w, const float *b, float *y,
+			     const struct nrt_epilogue *ep)
 {
-	struct job jb = { .op = FWD, .d = d, .x = x, .w = w, .b = b, .out = y };
+	struct job jb = { .op = FWD, .d = d, .x = x, .w = w, .b = b, .ep = ep, .out = y };
 
 	if (bad(d))
 		return EINVAL;
 	run(p, &jb, d->n, d->out);
 	return 0;
+}
+
+int nrt_cpu_dense_fwd_f32(struct nrt_pool *p, const struct nrt_dense_desc *d, const float *x,
+			  const float *w, const float *b, float *y)
+{
+	return nrt_cpu_dense_fwd_ep_f32(p, d, x, w, b, y, NULL);
 }
 
 int nrt_cpu_dense_bwd_f32(struct nrt_pool *p, const struct nrt_dense_desc *d, const float *x,

@@ -14,12 +14,17 @@
 #ifndef NRT_CPU_DENSE_H
 #define NRT_CPU_DENSE_H
 
+#include "epilogue.h"
 #include "pool.h"
 #include "ref.h"
 
 /* y = x w^T + b, as nrt_ref_dense_fwd_f32. */
 int nrt_cpu_dense_fwd_f32(struct nrt_pool *p, const struct nrt_dense_desc *d, const float *x,
 			  const float *w, const float *b, float *y);
+/* y = act(x w^T + b): the forward with an epilogue (epilogue.h; NULL: none). */
+int nrt_cpu_dense_fwd_ep_f32(struct nrt_pool *p, const struct nrt_dense_desc *d, const float *x,
+			     const float *w, const float *b, float *y,
+			     const struct nrt_epilogue *ep);
 /* dx = dy w, dw = dy^T x, db = column sums of dy, as nrt_ref_dense_bwd_f32. */
 int nrt_cpu_dense_bwd_f32(struct nrt_pool *p, const struct nrt_dense_desc *d, const float *x,
 			  const float *w, const float *dy, float *dx, float *dw, float *db);

@@ -6,7 +6,17 @@
  * element-wise within |a - b| <= 1e-5 + 1e-4 |b| (each step from the
  * reference's state); then the forward
  * (inference) list.  Each network runs with 1 and 2 threads, and the two
- * runs, and a second run with 1 thread, must agree bit for bit. */
+ * runs, and a second run with 1 thread, must agree bit for bit.
+ *
+ * Every network is compiled three ways: without the passes (netc build
+ * --no-opt), with fuse alone, and with all of them (graph passes, bnfold,
+ * fuse: netc build's default); each is checked against the interpreter
+ * as above.  Then the compiled programs run on their own (init, two train
+ * steps, eval_step, forward) and are compared with each other: the fused
+ * one bitwise with the plain one (loss, PARAM, GRAD, STATE, OPT, eval
+ * loss, output: the epilogue kernels and the chain loops do the unfused
+ * arithmetic in its order), the fully optimised one within the bound
+ * (bnfold rounds the inference output differently). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,11 +152,15 @@ static bool same_bits(const struct tprog *P, const struct run *a, const struct r
 	return true;
 }
 
-/* Wide layers: the elementwise loops above the parallel threshold. */
+/* Wide layers: the elementwise loops above the parallel threshold (and,
+ * fused, the epilogues and a residual add -> relu and its acc -> relu_bwd
+ * chain). */
 static const char NET_WIDE[] =
 	"network wide {\n"
 	"    input x : f32[300]\n"
-	"    @chain x => dense(300) => relu => dense(300) => leaky_relu(0.1) => dense(4)\n"
+	"    let h = @chain x => dense(300) => relu\n"
+	"    let r = @chain add(h, dense(300)(h)) => relu\n"
+	"    @chain r => dense(300) => leaky_relu(0.1) => dense(4)\n"
 	"}\n"
 	"data d {\n"
 	"    source = csv(\"x.csv\")\n"
@@ -170,15 +184,22 @@ __attribute__((used)) static void *const runtime_keep[] = {
 	(void *)nrt_cpu_dense_fwd_f32, (void *)nrt_cpu_dense_bwd_f32, (void *)nrt_conv_workspace,
 	(void *)nrt_conv_transpose_workspace, (void *)nrt_parallel_for,
 	(void *)netrt_init_uniform_f32, (void *)netrt_init_normal_f32,
+	(void *)nrt_cpu_conv_fwd_ep_f32, (void *)nrt_cpu_conv_transpose_fwd_ep_f32,
+	(void *)nrt_cpu_dense_fwd_ep_f32, (void *)nrt_ref_batchnorm_fold_f32,
 };
 
-static void test_net(const char *name, const char *text)
+static const char *variant(int passes)
+{
+	return passes == 0 ? "plain" : passes == FX_FUSE ? "fuse" : "all passes";
+}
+
+static void test_net(const char *name, const char *text, int passes)
 {
 	struct fixture F;
 	struct jit j;
 	struct run r1, r2, r1b;
 	struct worst w = { 0, "" };
-	const struct tprog *P = fx_compile(&F, name, text, NULL, false);
+	const struct tprog *P = fx_compile_opt(&F, name, text, NULL, false, passes);
 	int before = failures;
 
 	if (!P) {
@@ -204,13 +225,147 @@ static void test_net(const char *name, const char *text)
 		printf("FAIL %s: 1 and 2 threads differ\n", name);
 		failures++;
 	}
-	printf("%s %s: worst error %.3g of the tolerance (%s)\n", failures == before ? "ok  " : "FAIL",
-	       name, w.err, w.where);
+	printf("%s %s (%s): worst error %.3g of the tolerance (%s)\n",
+	       failures == before ? "ok  " : "FAIL", name, variant(passes), w.err, w.where);
 	run_free(&r1);
 	run_free(&r2);
 	run_free(&r1b);
 	jit_free(&j);
 	fx_free(&F);
+}
+
+/* What a compiled program gives on its own: the loss after each train
+ * step, the blobs after the last, the eval loss and the forward output. */
+struct alone {
+	float loss[NSTEPS + 1], eval_loss;
+	void *mem[TP_NREGIONS];
+	size_t bytes[TP_NREGIONS];
+	float *out;
+	int64_t nout;
+};
+
+/* Compile `text` with `passes`, run it on one thread, keep what it gave. */
+static bool alone_run(const char *name, const char *text, int passes, struct alone *A)
+{
+	struct fixture F;
+	struct jit j;
+	struct run R;
+	struct interp *I;
+	const struct tprog *P = fx_compile_opt(&F, name, text, NULL, false, passes);
+	bool ok = true;
+
+	memset(A, 0, sizeof *A);
+	if (!P)
+		return false;
+	if (jit_load(&j, P)) {
+		jit_free(&j);
+		fx_free(&F);
+		return false;
+	}
+	I = interp_new(P, INTERP_F32);   /* for its buffers' sizes and the batches */
+	run_alloc(&R, I, NULL, &j, 1);
+	ok = ok && j.init(&R.c) == 0;
+	for (int step = 1; step <= NSTEPS; step++) {
+		fx_random_batch(I, 100 + (uint64_t)step);
+		for (int r = TP_INPUT; r <= TP_TARGET; r++)
+			memcpy(R.mem[r], I->mem[r], I->bytes[r]);
+		R.c.step = step;
+		ok = ok && j.train_step(&R.c) == 0;
+		A->loss[step] = ((float *)R.mem[TP_ACT])[P->bufs[P->loss].offset];
+	}
+	fx_random_batch(I, 7);
+	for (int r = TP_INPUT; r <= TP_TARGET; r++)
+		memcpy(R.mem[r], I->mem[r], I->bytes[r]);
+	ok = ok && j.eval_step(&R.c) == 0;
+	A->eval_loss = ((float *)R.mem[TP_ACT])[P->bufs[P->loss].offset];
+	ok = ok && j.forward(&R.c) == 0;
+	for (int r = 0; r < TP_NREGIONS; r++) {
+		A->mem[r] = R.mem[r];
+		R.mem[r] = r == TP_ACT ? R.mem[r] : NULL;
+	}
+	A->mem[TP_ACT] = NULL;
+	if (P->output >= 0) {
+		A->nout = P->bufs[P->output].numel;
+		A->out = malloc((size_t)A->nout * sizeof *A->out + 1);
+		memcpy(A->out, (float *)R.mem[TP_ACT] + P->bufs[P->output].offset,
+		       (size_t)A->nout * sizeof *A->out);
+	}
+	for (int r = 0; r < TP_NREGIONS; r++)
+		A->bytes[r] = I->bytes[r];
+	run_free(&R);
+	interp_free(I);
+	jit_free(&j);
+	fx_free(&F);
+	return ok;
+}
+
+static void alone_free(struct alone *A)
+{
+	for (int r = 0; r < TP_NREGIONS; r++)
+		free(A->mem[r]);
+	free(A->out);
+}
+
+static bool near(float a, float b, bool bitwise)
+{
+	if (bitwise)
+		return memcmp(&a, &b, sizeof a) == 0;
+	return fabs((double)a - b) <= 1e-5 + 1e-4 * fabs((double)b);
+}
+
+/* Compare what `passes` gives with what the plain program gives. */
+static void compare_alone(const char *name, const char *text, int passes)
+{
+	struct alone a, b;
+	bool bitwise = passes == FX_FUSE;
+	int before = failures;
+
+	if (!alone_run(name, text, 0, &a) || !alone_run(name, text, passes, &b)) {
+		printf("FAIL %s: a compiled run failed\n", name);
+		failures++;
+		return;
+	}
+	for (int s = 1; s <= NSTEPS; s++)
+		if (!near(b.loss[s], a.loss[s], bitwise)) {
+			printf("FAIL %s (%s) step %d: loss %.9g, plain %.9g\n", name, variant(passes), s,
+			       b.loss[s], a.loss[s]);
+			failures++;
+		}
+	for (int r = TP_PARAM; r <= TP_OPT; r++) {
+		const float *x = b.mem[r], *y = a.mem[r];
+		int64_t n = (int64_t)(a.bytes[r] / sizeof(float)), bad = 0;
+		if (a.bytes[r] != b.bytes[r]) {
+			bad = 1;
+		} else {
+			for (int64_t i = 0; i < n; i++)
+				bad += !near(x[i], y[i], bitwise);
+		}
+		if (bad) {
+			printf("FAIL %s (%s): %s differs from plain in %lld elements\n", name,
+			       variant(passes), tp_region_name((enum tp_region)r), (long long)bad);
+			failures++;
+		}
+	}
+	if (!near(b.eval_loss, a.eval_loss, bitwise)) {
+		printf("FAIL %s (%s): eval loss %.9g, plain %.9g\n", name, variant(passes), b.eval_loss,
+		       a.eval_loss);
+		failures++;
+	}
+	for (int64_t i = 0; i < a.nout && a.nout == b.nout; i++)
+		if (!near(b.out[i], a.out[i], bitwise)) {
+			printf("FAIL %s (%s): output[%lld] %.9g, plain %.9g\n", name, variant(passes),
+			       (long long)i, b.out[i], a.out[i]);
+			failures++;
+			break;
+		}
+	if (a.nout != b.nout) {
+		printf("FAIL %s (%s): outputs of different sizes\n", name, variant(passes));
+		failures++;
+	}
+	printf("%s %s: compiled %s against compiled plain, %s\n", failures == before ? "ok  " : "FAIL",
+	       name, variant(passes), bitwise ? "bitwise" : "within the bound");
+	alone_free(&a);
+	alone_free(&b);
 }
 
 int main(void)
@@ -222,8 +377,13 @@ int main(void)
 		{ "wide", NET_WIDE },
 	};
 	nrt_cpu_init();
-	for (size_t i = 0; i < sizeof nets / sizeof *nets; i++)
-		test_net(nets[i].name, nets[i].text);
+	for (size_t i = 0; i < sizeof nets / sizeof *nets; i++) {
+		test_net(nets[i].name, nets[i].text, 0);
+		test_net(nets[i].name, nets[i].text, FX_FUSE);
+		test_net(nets[i].name, nets[i].text, FX_ALL);
+		compare_alone(nets[i].name, nets[i].text, FX_FUSE);
+		compare_alone(nets[i].name, nets[i].text, FX_ALL);
+	}
 	printf("%d failure%s\n", failures, failures == 1 ? "" : "s");
 	return failures ? 1 : 0;
 }

@@ -13,7 +13,10 @@
  *
  * Networks marked long run only with NETC_LONG_TESTS=1 (the line saying
  * so is printed otherwise); NETC_JIT_STEPS=N runs N train steps (default
- * 1), each from the reference's state; NETC_JIT_ONLY=NAME runs one net. */
+ * 1), each from the reference's state; NETC_JIT_ONLY=NAME runs one net.
+ * Each network runs as netc build --no-opt compiles it (plain) and with
+ * all the passes (graph passes, bnfold, fuse), each against the
+ * interpreter of its own program. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -259,9 +262,11 @@ __attribute__((used)) static void *const runtime_keep[] = {
 	(void *)nrt_cpu_dense_fwd_f32, (void *)nrt_cpu_dense_bwd_f32, (void *)nrt_conv_workspace,
 	(void *)nrt_conv_transpose_workspace, (void *)nrt_parallel_for,
 	(void *)netrt_init_uniform_f32, (void *)netrt_init_normal_f32,
+	(void *)nrt_cpu_conv_fwd_ep_f32, (void *)nrt_cpu_conv_transpose_fwd_ep_f32,
+	(void *)nrt_cpu_dense_fwd_ep_f32, (void *)nrt_ref_batchnorm_fold_f32,
 };
 
-static void test_net(const char *name, const char *text, int nsteps, bool profile)
+static void test_net(const char *name, const char *text, int nsteps, bool profile, int passes)
 {
 	struct fixture F;
 	struct jit j;
@@ -269,7 +274,7 @@ static void test_net(const char *name, const char *text, int nsteps, bool profil
 	struct interp *I;
 	double t0 = now(), tref = 0, tjit = 0, t;
 	int before = failures;
-	const struct tprog *P = fx_compile(&F, name, text, NULL, false);
+	const struct tprog *P = fx_compile_opt(&F, name, text, NULL, false, passes);
 
 	if (!P) {
 		printf("FAIL %s: does not compile\n", name);
@@ -283,6 +288,9 @@ static void test_net(const char *name, const char *text, int nsteps, bool profil
 		fx_free(&F);
 		return;
 	}
+	printf("     %s (%s): %d steps, ACT %lld elements\n", name, passes ? "all passes" : "plain",
+	       P->init.n + P->forward.n + P->train_step.n + P->eval_step.n,
+	       (long long)P->size[TP_ACT]);
 	printf("     %s: compiled in %.2f s; PARAM %lld GRAD %lld STATE %lld OPT %lld elements\n",
 	       name, now() - t0, (long long)P->size[TP_PARAM], (long long)P->size[TP_GRAD],
 	       (long long)P->size[TP_STATE], (long long)P->size[TP_OPT]);
@@ -340,8 +348,8 @@ static void test_net(const char *name, const char *text, int nsteps, bool profil
 			for (int r = 0; r < TP_NREGIONS; r++)
 				memcpy((k ? &r2 : &r1)->mem[r], I->mem[r], I->bytes[r]);
 	}
-	printf("%s %s: %d step%s, reference %.2f s, compiled (1 thread) %.3f s, total %.2f s\n",
-	       failures == before ? "ok  " : "FAIL", name, nsteps, nsteps == 1 ? "" : "s", tref, tjit,
+	printf("%s %s (%s): %d step%s, reference %.2f s, compiled (1 thread) %.3f s, total %.2f s\n",
+	       failures == before ? "ok  " : "FAIL", name, passes ? "all passes" : "plain", nsteps, nsteps == 1 ? "" : "s", tref, tjit,
 	       now() - t0);
 	run_free(&r1);
 	run_free(&r2);
@@ -376,7 +384,8 @@ int main(void)
 			printf("SKIP %s: a long test; NETC_LONG_TESTS=1 runs it\n", nets[i].name);
 			continue;
 		}
-		test_net(nets[i].name, nets[i].text, nsteps, nets[i].profile);
+		test_net(nets[i].name, nets[i].text, nsteps, nets[i].profile, 0);
+		test_net(nets[i].name, nets[i].text, nsteps, nets[i].profile, FX_ALL);
 		ran++;
 	}
 	printf("%d failure%s\n", failures, failures == 1 ? "" : "s");

@@ -572,6 +572,110 @@ struct mark {
 	pthread_mutex_t mu;
 };
 
+/* ---------------------------------------------------------------- epilogues */
+
+/* act(y) as the reference activation kernels compute it, in place. */
+static void ref_act(const struct nrt_epilogue *e, float *y, int64_t n)
+{
+	if (e->act == NRT_ACT_RELU)
+		nrt_ref_relu_fwd_f32(n, y, y);
+	else if (e->act == NRT_ACT_LEAKY_RELU)
+		nrt_ref_leaky_relu_fwd_f32(n, (double)e->alpha, y, y);
+}
+
+/* The _ep_ forward kernels (epilogue.h) against the plain forward followed
+ * by the activation kernel: bitwise, on every pool (what the fuse pass
+ * promises), with and without bias. */
+static void epilogue_conv(const struct ccase *cc, uint64_t seed)
+{
+	static const struct nrt_epilogue eps[] = {
+		{ NRT_ACT_RELU, 0 }, { NRT_ACT_LEAKY_RELU, 0.1f }, { NRT_ACT_NONE, 0 },
+	};
+	struct nrt_conv_desc d;
+	char label[300], desc[256];
+	int tr = cc->transpose, ok = 1;
+	int64_t xlen, ylen, wlen;
+	size_t wss;
+	float *x, *w, *b, *want, *got;
+	char *ws;
+
+	if (!make_desc(cc, &d))
+		return;
+	describe(cc, &d, desc, sizeof desc);
+	snprintf(label, sizeof label, "epilogue %s", desc);
+	xlen = (int64_t)d.n * d.c * vol(d.in, d.nd);
+	ylen = (int64_t)d.n * d.k * vol(d.out, d.nd);
+	wlen = (tr ? (int64_t)d.c * (d.k / d.groups) : (int64_t)d.k * (d.c / d.groups)) *
+	       vol(d.kernel, d.nd);
+	rng = seed;
+	x = falloc(xlen);
+	w = falloc(wlen);
+	b = falloc(d.k);
+	fill(x, xlen);
+	fill(w, wlen);
+	fill(b, d.k);
+	want = falloc(ylen);
+	got = falloc(ylen);
+	wss = tr ? nrt_conv_transpose_workspace(&d, NPOOL) : nrt_conv_workspace(&d, NPOOL);
+	ws = xmalloc(wss + 1);
+	for (size_t e = 0; e < sizeof eps / sizeof eps[0]; e++)
+		for (int withb = 0; withb < 2; withb++)
+			for (int i = 0; i < NPOOL; i++) {
+				const float *bb = withb ? b : NULL;
+				int rc = conv_fwd(pools[i], tr, &d, x, w, bb, want, ws, wss);
+				ref_act(&eps[e], want, ylen);
+				memset(got, 0xff, (size_t)ylen * sizeof *got);
+				rc |= tr ? nrt_cpu_conv_transpose_fwd_ep_f32(pools[i], &d, x, w, bb, got, &eps[e],
+									     ws, wss)
+					 : nrt_cpu_conv_fwd_ep_f32(pools[i], &d, x, w, bb, got, &eps[e], ws, wss);
+				ok &= rc == 0;
+				ok &= same_bits(label, "act(conv) fused", got, want, ylen);
+			}
+	verdict(ok, label);
+	free(x);
+	free(w);
+	free(b);
+	free(want);
+	free(got);
+	free(ws);
+}
+
+static void epilogue_dense(int n, int in, int out, uint64_t seed)
+{
+	static const struct nrt_epilogue eps[] = {
+		{ NRT_ACT_RELU, 0 }, { NRT_ACT_LEAKY_RELU, 0.25f }, { NRT_ACT_NONE, 0 },
+	};
+	struct nrt_dense_desc d = { n, in, out };
+	char label[96];
+	int ok = 1;
+	int64_t xl = (int64_t)n * in, yl = (int64_t)n * out, wl = (int64_t)out * in;
+	float *x = falloc(xl), *w = falloc(wl), *b = falloc(out), *want = falloc(yl),
+	      *got = falloc(yl);
+
+	snprintf(label, sizeof label, "epilogue dense n%d in%d out%d", n, in, out);
+	rng = seed;
+	fill(x, xl);
+	fill(w, wl);
+	fill(b, out);
+	for (size_t e = 0; e < sizeof eps / sizeof eps[0]; e++)
+		for (int withb = 0; withb < 2; withb++)
+			for (int i = 0; i < NPOOL; i++) {
+				int rc = nrt_cpu_dense_fwd_f32(pools[i], &d, x, w, withb ? b : NULL, want);
+				ref_act(&eps[e], want, yl);
+				memset(got, 0xff, (size_t)yl * sizeof *got);
+				rc |= nrt_cpu_dense_fwd_ep_f32(pools[i], &d, x, w, withb ? b : NULL, got,
+							       &eps[e]);
+				ok &= rc == 0;
+				ok &= same_bits(label, "act(dense) fused", got, want, yl);
+			}
+	verdict(ok, label);
+	free(x);
+	free(w);
+	free(b);
+	free(want);
+	free(got);
+}
+
 static void mark_body(void *ctx, int64_t begin, int64_t end)
 {
 	struct mark *m = ctx;
@@ -821,6 +925,11 @@ int main(int argc, char **argv)
 		rng = keep;   /* the configurations do not depend on the data drawn */
 	}
 	conv_invalid();
+	for (size_t i = 0; i < sizeof fixed_cases / sizeof fixed_cases[0]; i++)
+		epilogue_conv(&fixed_cases[i], 3000 + i);
+	epilogue_dense(3, 67, 129, 3100);
+	epilogue_dense(65, 200, 7, 3101);
+	epilogue_dense(1, 1, 1, 3102);
 
 	{
 		static const int dn[] = { 1, 3, 64, 65, 130 };

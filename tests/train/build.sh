@@ -1,6 +1,7 @@
 #!/bin/sh
-# build.sh - `netc build`: --dump-after=autodiff|layout prints the training
-# program and exits 0; without it and without -o OUT it is a usage error
+# build.sh - `netc build`: --dump-after=autodiff|bnfold|fuse|layout prints
+# the training program and exits 0 (after fuse with the fused steps, with
+# --no-opt without them); without it and without -o OUT it is a usage error
 # (2), as is a bad pass name; an unknown train section is an input error (1).
 set -u
 : "${NETC:=compiler/netc}"
@@ -32,6 +33,15 @@ grep -q 'sgd_step grad=grads -> param=params buf=opt.momentum' "$tmp.out" ||
 	{ echo "FAIL: layout dump update step" >&2; fail=1; }
 expect 0 "$NETC" build "$ex/mnist.net" mnist_lenet --dump-after=autodiff
 grep -q ' ACT ?' "$tmp.out" || { echo "FAIL: autodiff dump lays out ACT" >&2; fail=1; }
+expect 0 "$NETC" build "$ex/mnist.net" --dump-after=fuse
+grep -q 'conv_fwd .* act=relu' "$tmp.out" || { echo "FAIL: fuse dump: no fused conv" >&2; fail=1; }
+grep -q ' ACT ?' "$tmp.out" || { echo "FAIL: fuse dump lays out ACT" >&2; fail=1; }
+expect 0 "$NETC" build "$ex/mnist.net" --dump-after=fuse --no-opt
+grep -q 'act=relu' "$tmp.out" && { echo "FAIL: --no-opt fuses" >&2; fail=1; }
+grep -q 'relu_fwd' "$tmp.out" || { echo "FAIL: --no-opt dump without relu_fwd" >&2; fail=1; }
+expect 0 "$NETC" build "$ex/mnist.net" --dump-after=bnfold
+expect 0 "$NETC" build "$ex/mnist.net" --dump-after=layout --no-opt
+grep -q 'act=relu' "$tmp.out" && { echo "FAIL: --no-opt layout fuses" >&2; fail=1; }
 for f in "$ex"/*.net; do
 	expect 0 "$NETC" build "$f" --dump-after=layout
 done

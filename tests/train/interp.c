@@ -126,18 +126,26 @@ static double init_value(const struct interp *I, const struct tstep *s, int64_t 
 #define T float
 #define FN(name) nrt_ref_##name##_f32
 #define EXEC exec_f32
+#define EPI epi_f32
+#define EWCHAIN ewchain_f32
 #include "interp_impl.inc"
 #undef T
 #undef FN
 #undef EXEC
+#undef EPI
+#undef EWCHAIN
 
 #define T double
 #define FN(name) nrt_ref_##name##_f64
 #define EXEC exec_f64
+#define EPI epi_f64
+#define EWCHAIN ewchain_f64
 #include "interp_impl.inc"
 #undef T
 #undef FN
 #undef EXEC
+#undef EPI
+#undef EWCHAIN
 
 /* One zeroed array per region. */
 struct interp *interp_new(const struct tprog *P, enum interp_prec prec)

@@ -2,6 +2,8 @@
  * Every network is small enough that a float64 finite-difference check of
  * all its parameter tensors runs in a second or two. */
 #include "nets.h"
+#include "passes/passes.h"
+#include "passes/progpasses.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -282,6 +284,13 @@ static const char *stdlib_dir(char *buf, size_t n)
 struct tprog *fx_compile(struct fixture *F, const char *name, const char *text,
 			 const char *train, bool quiet)
 {
+	return fx_compile_opt(F, name, text, train, quiet, 0);
+}
+
+/* Front end, the graph passes, tprog_build, the program passes, layout. */
+struct tprog *fx_compile_opt(struct fixture *F, const char *name, const char *text,
+			     const char *train, bool quiet, int passes)
+{
 	char dir[4096];
 	struct train_info *ti;
 	const char *bad;
@@ -297,9 +306,23 @@ struct tprog *fx_compile(struct fixture *F, const char *name, const char *text,
 	ti = sema_train(&F->S, train);
 	if (!ti || F->D.nerrors)
 		goto fail;
-	F->P = tprog_compile(&F->A, &F->D, ti, 0);
+	if ((passes & FX_GRAPH) && !passes_run(ti->net, &F->D, NULL, NULL))
+		goto fail;
+	F->P = tprog_build(&F->A, &F->D, ti, 0);
 	if (!F->P)
 		goto fail;
+	for (int k = 0; k < 2; k++) {
+		if (!(passes & (k ? FX_FUSE : FX_BNFOLD)))
+			continue;
+		(k ? pass_fuse : pass_bnfold)(F->P);
+		bad = tprog_verify(F->P);
+		if (bad) {
+			fprintf(stderr, "%s: tprog_verify after %s: %s\n", name, k ? "fuse" : "bnfold", bad);
+			F->P = NULL;
+			return NULL;
+		}
+	}
+	tprog_layout(F->P);
 	bad = tprog_verify(F->P);
 	if (bad) {
 		fprintf(stderr, "%s: tprog_verify: %s\n", name, bad);

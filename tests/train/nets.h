@@ -28,6 +28,17 @@ struct fixture {
  * stderr unless quiet) on failure. */
 struct tprog *fx_compile(struct fixture *F, const char *name, const char *text,
 			 const char *train, bool quiet);
+/* Which passes fx_compile_opt runs (netc build runs them all; --no-opt none). */
+enum {
+	FX_GRAPH = 1,                /* fold, cse, dce on the graph before tprog_build */
+	FX_BNFOLD = 2,               /* pass_bnfold on the program */
+	FX_FUSE = 4,                 /* pass_fuse on the program */
+	FX_ALL = FX_GRAPH | FX_BNFOLD | FX_FUSE,
+};
+/* fx_compile with the passes in `passes` (FX_*), each program pass
+ * followed by tprog_verify, before the layout. */
+struct tprog *fx_compile_opt(struct fixture *F, const char *name, const char *text,
+			     const char *train, bool quiet, int passes);
 /* The diagnostics printed so far. */
 const char *fx_diags(struct fixture *F);
 void fx_free(struct fixture *F);

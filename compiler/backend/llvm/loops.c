@@ -1,7 +1,10 @@
 /* loops.c - the simple elementwise steps (zero, copy, acc, init_const,
- * relu and leaky_relu forward and backward, add of a few inputs) as IR
- * loops instead of kernel calls, so that LLVM vectorises them for the
- * target and nothing is called per step.
+ * relu and leaky_relu forward and backward, add of a few inputs) and the
+ * fused chains of them (TS_EW, compiler/passes/ewchain.c) as IR loops
+ * instead of kernel calls, so that LLVM vectorises them for the target
+ * and nothing is called per step.  A chain is one loop: each element is
+ * loaded once from every input, the ops run on registers in their order,
+ * one store; no intermediate buffer.
  *
  * Each distinct loop is one internal function
  *     void loop(ptr noalias p0, ..., float c, i64 begin, i64 end)
@@ -19,11 +22,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { MAX_ADD_IN = 4 };
+enum { MAX_ADD_IN = 4, MAX_PTR = TP_EW_MAX_IN + 2 };
 
 bool nl_is_loop_step(const struct tstep *s)
 {
 	switch (s->kind) {
+	case TS_EW:
 	case TS_ZERO: case TS_COPY: case TS_ACC: case TS_INIT_CONST:
 	case TS_RELU_FWD: case TS_RELU_BWD: case TS_LEAKY_RELU_FWD: case TS_LEAKY_RELU_BWD:
 		return true;
@@ -39,6 +43,7 @@ static int64_t count_of(const struct tstep *s)
 	switch (s->kind) {
 	case TS_INIT_CONST: return s->a.init.count;
 	case TS_ADD_FWD: return s->a.merge.count;
+	case TS_EW: return s->a.ew.count;
 	default: return s->a.count.count;
 	}
 }
@@ -52,12 +57,12 @@ static double const_of(const struct tstep *s)
 	return 0;
 }
 
-/* Whether two buffers of s overlap (then the pointers may not be noalias). */
-static bool overlapping(const struct tprog *P, const struct tstep *s)
+/* Whether two of the n buffers overlap (then the pointers may not be noalias). */
+static bool overlapping(const struct tprog *P, const int *buf, int n)
 {
-	for (int i = 0; i < s->nbuf; i++)
-		for (int j = i + 1; j < s->nbuf; j++) {
-			const struct tbuf *a = &P->bufs[s->buf[i]], *b = &P->bufs[s->buf[j]];
+	for (int i = 0; i < n; i++)
+		for (int j = i + 1; j < n; j++) {
+			const struct tbuf *a = &P->bufs[buf[i]], *b = &P->bufs[buf[j]];
 			if (a->region == b->region && a->offset < b->offset + b->numel &&
 			    b->offset < a->offset + a->numel)
 				return true;
@@ -104,7 +109,7 @@ static struct nl_loopfn *loop_fn(struct lower *L, const struct tstep *s, bool al
 	int nptr = s->nbuf;
 	char key[64];
 	struct nl_loopfn *lf;
-	LLVMTypeRef pt[MAX_ADD_IN + 4];
+	LLVMTypeRef pt[MAX_PTR + 3];
 	LLVMBuilderRef B;
 	LLVMValueRef fn, begin, end, c, i, inext, in[MAX_ADD_IN + 1], out, idx[1];
 	LLVMBasicBlockRef entry, loop, exit;
@@ -116,6 +121,10 @@ static struct nl_loopfn *loop_fn(struct lower *L, const struct tstep *s, bool al
 	for (int j = 0; j < L->nloops; j++)
 		if (strcmp(L->loops[j].key, key) == 0)
 			return &L->loops[j];
+	if (L->nloops == L->caploops) {
+		L->caploops = L->caploops ? 2 * L->caploops : 16;
+		L->loops = realloc(L->loops, (size_t)L->caploops * sizeof *L->loops);
+	}
 	for (int j = 0; j < nptr; j++)
 		pt[j] = L->ptr;
 	pt[nptr] = L->f32;
@@ -157,13 +166,9 @@ static struct nl_loopfn *loop_fn(struct lower *L, const struct tstep *s, bool al
 	LLVMBuildRetVoid(B);
 	LLVMDisposeBuilder(B);
 
-	if (L->nloops == L->caploops) {
-		L->caploops = L->caploops ? 2 * L->caploops : 16;
-		L->loops = realloc(L->loops, (size_t)L->caploops * sizeof *L->loops);
-	}
 	lf = &L->loops[L->nloops++];
 	memset(lf, 0, sizeof *lf);
-	snprintf(lf->key, sizeof lf->key, "%d:%d:%d", (int)s->kind, nptr, alias);
+	snprintf(lf->key, sizeof lf->key, "%s", key);
 	lf->loop = fn;
 	lf->nptr = nptr;
 	return lf;
@@ -181,7 +186,7 @@ static LLVMValueRef body_fn(struct lower *L, struct nl_loopfn *lf)
 {
 	LLVMTypeRef pt[3] = { L->ptr, L->i64, L->i64 };
 	LLVMTypeRef at = args_type(L, lf->nptr);
-	LLVMValueRef fn, a[MAX_ADD_IN + 4], p;
+	LLVMValueRef fn, a[MAX_PTR + 3], p;
 	LLVMBuilderRef B;
 	char name[96];
 
@@ -207,16 +212,177 @@ static LLVMValueRef body_fn(struct lower *L, struct nl_loopfn *lf)
 	return fn;
 }
 
+/* One op of a chain on loaded values v (already mapped from its operands). */
+static LLVMValueRef ew_element(struct lower *L, LLVMBuilderRef B, const struct tp_ew_op *o,
+			       LLVMValueRef *v)
+{
+	LLVMValueRef zero = LLVMConstReal(L->f32, 0), c = LLVMConstReal(L->f32, (float)o->alpha);
+	LLVMValueRef acc, pos;
+	switch (o->op) {
+	case TP_EW_COPY:
+		return v[0];
+	case TP_EW_ADD:   /* add_fwd: 0 + a0 + a1 ... */
+		acc = zero;
+		for (int j = 0; j < o->nin; j++)
+			acc = LLVMBuildFAdd(B, acc, v[j], "");
+		return acc;
+	case TP_EW_MUL:   /* multiply_fwd: 1 * a0 * a1 ... */
+		acc = LLVMConstReal(L->f32, 1);
+		for (int j = 0; j < o->nin; j++)
+			acc = LLVMBuildFMul(B, acc, v[j], "");
+		return acc;
+	case TP_EW_RELU:
+		pos = LLVMBuildFCmp(B, LLVMRealOGT, v[0], zero, "");
+		return LLVMBuildSelect(B, pos, v[0], zero, "");
+	case TP_EW_RELU_BWD:
+		pos = LLVMBuildFCmp(B, LLVMRealOGT, v[0], zero, "");
+		return LLVMBuildSelect(B, pos, v[1], zero, "");
+	case TP_EW_LEAKY:
+		pos = LLVMBuildFCmp(B, LLVMRealOGT, v[0], zero, "");
+		return LLVMBuildSelect(B, pos, v[0], LLVMBuildFMul(B, c, v[0], ""), "");
+	case TP_EW_LEAKY_BWD:
+		pos = LLVMBuildFCmp(B, LLVMRealOGT, v[0], zero, "");
+		return LLVMBuildSelect(B, pos, v[1], LLVMBuildFMul(B, c, v[1], ""), "");
+	}
+	return zero;
+}
+
+/* The pointers of a chain step: its distinct input buffers in order, then
+ * the output unless it is one of them (acc reads and writes it).  map[j]:
+ * the pointer of input j; returns the count, *out the output's pointer. */
+static int ew_pointers(const struct tstep *s, int *ptrbuf, int *map, int *out)
+{
+	int n = 0, k = s->nvar;
+	for (int j = 0; j <= k; j++) {
+		int b = s->buf[j], at = -1;
+		for (int q = 0; q < n; q++)
+			if (ptrbuf[q] == b)
+				at = q;
+		if (at < 0) {
+			at = n;
+			ptrbuf[n++] = b;
+		}
+		if (j < k)
+			map[j] = at;
+		else
+			*out = at;
+	}
+	return n;
+}
+
+/* The loop function of a chain: the ops in the key, so equal chains
+ * (the same ops over the same pointer pattern) share one function. */
+static struct nl_loopfn *ew_loop_fn(struct lower *L, const struct tstep *s, int nptr,
+				    const int *map, int outp, bool alias)
+{
+	const struct tp_ew *e = &s->a.ew;
+	char key[768];
+	size_t len;
+	struct nl_loopfn *lf;
+	LLVMTypeRef pt[MAX_PTR + 3];
+	LLVMBuilderRef B;
+	LLVMValueRef fn, begin, end, i, inext, in[MAX_PTR], res[TP_EW_MAX_OPS], idx[1];
+	LLVMBasicBlockRef entry, loop, exit;
+	unsigned noalias = LLVMGetEnumAttributeKindForName("noalias", 7);
+	bool *read = calloc((size_t)nptr, sizeof *read);
+
+	len = (size_t)snprintf(key, sizeof key, "ew:%d:%d:%d", nptr, outp, alias);
+	for (int k = 0; k < e->nops && len < sizeof key; k++) {
+		const struct tp_ew_op *o = &e->ops[k];
+		len += (size_t)snprintf(key + len, sizeof key - len, "|%d:%a", (int)o->op,
+					(double)(float)o->alpha);
+		for (int j = 0; j < o->nin && len < sizeof key; j++) {
+			int v = o->in[j] >= 0 ? map[o->in[j]] : o->in[j];
+			len += (size_t)snprintf(key + len, sizeof key - len, ",%d", v);
+			if (o->in[j] >= 0)
+				read[map[o->in[j]]] = true;
+		}
+	}
+	for (int j = 0; j < L->nloops; j++)
+		if (strcmp(L->loops[j].key, key) == 0) {
+			free(read);
+			return &L->loops[j];
+		}
+	if (L->nloops == L->caploops) {
+		L->caploops = L->caploops ? 2 * L->caploops : 16;
+		L->loops = realloc(L->loops, (size_t)L->caploops * sizeof *L->loops);
+	}
+	for (int j = 0; j < nptr; j++)
+		pt[j] = L->ptr;
+	pt[nptr] = L->f32;
+	pt[nptr + 1] = L->i64;
+	pt[nptr + 2] = L->i64;
+	fn = LLVMAddFunction(L->M, "netc_loop_elementwise",
+			     LLVMFunctionType(L->vd, pt, (unsigned)nptr + 3, 0));
+	LLVMSetLinkage(fn, LLVMInternalLinkage);
+	if (!alias)
+		for (int j = 0; j < nptr; j++)
+			LLVMAddAttributeAtIndex(fn, (unsigned)j + 1, LLVMCreateEnumAttribute(L->C, noalias, 0));
+	begin = LLVMGetParam(fn, (unsigned)nptr + 1);
+	end = LLVMGetParam(fn, (unsigned)nptr + 2);
+
+	B = LLVMCreateBuilderInContext(L->C);
+	entry = LLVMAppendBasicBlockInContext(L->C, fn, "entry");
+	loop = LLVMAppendBasicBlockInContext(L->C, fn, "loop");
+	exit = LLVMAppendBasicBlockInContext(L->C, fn, "exit");
+	LLVMPositionBuilderAtEnd(B, entry);
+	LLVMBuildCondBr(B, LLVMBuildICmp(B, LLVMIntSLT, begin, end, ""), loop, exit);
+	LLVMPositionBuilderAtEnd(B, loop);
+	i = LLVMBuildPhi(B, L->i64, "i");
+	idx[0] = i;
+	for (int j = 0; j < nptr; j++)
+		in[j] = read[j] ? LLVMBuildLoad2(B, L->f32,
+						 LLVMBuildInBoundsGEP2(B, L->f32, LLVMGetParam(fn, (unsigned)j),
+								       idx, 1, ""), "")
+				: NULL;
+	for (int k = 0; k < e->nops; k++) {
+		const struct tp_ew_op *o = &e->ops[k];
+		LLVMValueRef v[TP_EW_MAX_ARGS];
+		for (int j = 0; j < o->nin; j++)
+			v[j] = o->in[j] >= 0 ? in[map[o->in[j]]] : res[-1 - o->in[j]];
+		res[k] = ew_element(L, B, o, v);
+	}
+	LLVMBuildStore(B, res[e->nops - 1],
+		       LLVMBuildInBoundsGEP2(B, L->f32, LLVMGetParam(fn, (unsigned)outp), idx, 1, ""));
+	inext = LLVMBuildNSWAdd(B, i, nl_i64(L, 1), "");
+	LLVMAddIncoming(i, &begin, &entry, 1);
+	LLVMAddIncoming(i, &inext, &loop, 1);
+	LLVMBuildCondBr(B, LLVMBuildICmp(B, LLVMIntSLT, inext, end, ""), loop, exit);
+	LLVMPositionBuilderAtEnd(B, exit);
+	LLVMBuildRetVoid(B);
+	LLVMDisposeBuilder(B);
+	free(read);
+
+	lf = &L->loops[L->nloops++];
+	memset(lf, 0, sizeof *lf);
+	snprintf(lf->key, sizeof lf->key, "%s", key);
+	lf->loop = fn;
+	lf->nptr = nptr;
+	return lf;
+}
+
 bool nl_loop_step(struct lower *L, const struct tstep *s)
 {
-	struct nl_loopfn *lf = loop_fn(L, s, overlapping(L->P, s));
+	struct nl_loopfn *lf;
 	int64_t n = count_of(s);
 	LLVMValueRef c = LLVMConstReal(L->f32, (float)const_of(s));
-	LLVMValueRef a[MAX_ADD_IN + 4];
+	LLVMValueRef a[MAX_PTR + 3];
+	int ptrbuf[MAX_PTR], map[MAX_PTR], outp = 0, nptr;
 
+	if (s->kind == TS_EW) {
+		if (s->nvar > TP_EW_MAX_IN || s->a.ew.nops < 1 || s->a.ew.nops > TP_EW_MAX_OPS)
+			return lfail(L->st, "elementwise", "a chain of more inputs or ops than TP_EW_MAX_*"),
+			       false;
+		nptr = ew_pointers(s, ptrbuf, map, &outp);
+		lf = ew_loop_fn(L, s, nptr, map, outp, overlapping(L->P, ptrbuf, nptr));
+	} else {
+		nptr = s->nbuf;
+		memcpy(ptrbuf, s->buf, (size_t)nptr * sizeof *ptrbuf);
+		lf = loop_fn(L, s, overlapping(L->P, s->buf, s->nbuf));
+	}
 	if (n < NL_PARALLEL_MIN) {
 		for (int j = 0; j < lf->nptr; j++)
-			a[j] = nl_buf(L, s->buf[j]);
+			a[j] = nl_buf(L, ptrbuf[j]);
 		a[lf->nptr] = c;
 		a[lf->nptr + 1] = nl_i64(L, 0);
 		a[lf->nptr + 2] = nl_i64(L, n);
@@ -228,7 +394,7 @@ bool nl_loop_step(struct lower *L, const struct tstep *s)
 		LLVMValueRef pf = nl_extern(L, "nrt_parallel_for", L->vd, pt, 4);
 		for (int j = 0; j < lf->nptr; j++) {
 			LLVMValueRef idx[3] = { nl_i32(L, 0), nl_i32(L, 0), nl_i32(L, j) };
-			LLVMBuildStore(L->B, nl_buf(L, s->buf[j]),
+			LLVMBuildStore(L->B, nl_buf(L, ptrbuf[j]),
 				       LLVMBuildInBoundsGEP2(L->B, at, args, idx, 3, ""));
 		}
 		LLVMBuildStore(L->B, c, LLVMBuildStructGEP2(L->B, at, args, 1, ""));

@@ -17,7 +17,7 @@
 enum { NL_PARALLEL_MIN = 65536 };
 
 struct nl_loopfn {
-	char key[64];                /* what the loop computes (kind, arity, constant, aliasing) */
+	char key[768];               /* what the loop computes (kind, arity, ops, aliasing) */
 	LLVMValueRef loop;           /* void (ptr..., float c, i64 begin, i64 end) */
 	LLVMValueRef body;           /* nrt_body_fn over it, or NULL until needed */
 	int nptr;

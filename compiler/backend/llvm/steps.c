@@ -148,7 +148,7 @@ static LLVMValueRef ranges(struct lower *L, const struct tstep *s, int first, in
 static LLVMValueRef call(struct lower *L, const char *name, LLVMTypeRef ret, LLVMValueRef *a,
 			 int n)
 {
-	LLVMTypeRef t[12];
+	LLVMTypeRef t[16];
 	for (int i = 0; i < n; i++)
 		t[i] = LLVMTypeOf(a[i]);
 	return nl_call(L, nl_extern(L, name, ret, t, n), a, n);
@@ -165,21 +165,39 @@ static LLVMValueRef ref(struct lower *L, const struct tstep *s, LLVMTypeRef ret,
 
 #define B(j) nl_buf(L, s->buf[(j)])
 
-/* conv / conv_transpose / dense on runtime/cpu, with its status checked. */
+/* struct nrt_epilogue {i32 act; float alpha} (runtime/cpu/epilogue.h) of
+ * a fused activation, or NULL when there is none. */
+static LLVMValueRef epilogue(struct lower *L, const struct tp_epi *e)
+{
+	LLVMValueRef f[2];
+	if (e->act == TP_EPI_NONE)
+		return NULL;
+	/* NRT_ACT_RELU = 1, NRT_ACT_LEAKY_RELU = 2: tp_epi_kind's order */
+	f[0] = nl_i32(L, e->act == TP_EPI_RELU ? 1 : 2);
+	f[1] = LLVMConstReal(L->f32, (float)e->alpha);
+	return nl_const_global(L, LLVMConstStructInContext(L->C, f, 2, 0), "epilogue");
+}
+
+/* conv / conv_transpose / dense on runtime/cpu, with its status checked;
+ * a forward step with a fused activation calls the _ep_ kernel. */
 static void heavy(struct lower *L, const struct tstep *s)
 {
 	const union tp_args *a = &s->a;
-	LLVMValueRef rc, d;
+	LLVMValueRef rc, d, ep = NULL;
 	bool fwd = s->kind == TS_CONV_FWD || s->kind == TS_CONVT_FWD || s->kind == TS_DENSE_FWD;
 	char name[64];
 
+	if (fwd)
+		ep = epilogue(L, s->kind == TS_DENSE_FWD ? &a->dense.epi : &a->conv.epi);
 	if (s->kind == TS_DENSE_FWD || s->kind == TS_DENSE_BWD) {
 		int64_t v[3] = { a->dense.n, a->dense.in, a->dense.out };
 		LLVMValueRef args[8] = { L->pool, int_desc(L, v, 3, "dense_desc"), B(0), B(1), B(2), B(3) };
 		if (!fwd)
 			args[6] = B(4), args[7] = B(5);
-		rc = call(L, fwd ? "nrt_cpu_dense_fwd_f32" : "nrt_cpu_dense_bwd_f32", L->i32, args,
-			  fwd ? 6 : 8);
+		else if (ep)
+			args[6] = ep;
+		rc = call(L, !fwd ? "nrt_cpu_dense_bwd_f32" : ep ? "nrt_cpu_dense_fwd_ep_f32"
+			  : "nrt_cpu_dense_fwd_f32", L->i32, args, fwd ? (ep ? 7 : 6) : 8);
 	} else {
 		bool t = s->kind == TS_CONVT_FWD || s->kind == TS_CONVT_BWD;
 		LLVMValueRef args[10];
@@ -196,10 +214,12 @@ static void heavy(struct lower *L, const struct tstep *s)
 		args[n++] = d;
 		for (int j = 0; j < (fwd ? 4 : 6); j++)
 			args[n++] = B(j);
+		if (ep)
+			args[n++] = ep;
 		args[n++] = L->ws;
 		args[n++] = L->ws_size;
 		snprintf(name, sizeof name, "nrt_cpu_conv%s_%s_f32", t ? "_transpose" : "",
-			 fwd ? "fwd" : "bwd");
+			 !fwd ? "bwd" : ep ? "fwd_ep" : "fwd");
 		rc = call(L, name, L->i32, args, n);
 	}
 	nl_return_if_error(L, rc);
@@ -421,7 +441,15 @@ bool nl_step(struct lower *L, const struct tstep *s)
 		ref(L, s, L->vd, args, 6);
 		return true;
 	}
-	case TS_ZERO: case TS_ACC: case TS_INIT_CONST:   /* loops.c */
+	case TS_BN_FOLD: {
+		LLVMValueRef args[11] = { nl_i64(L, a->bnfold.k), nl_i64(L, a->bnfold.per),
+					  nl_f64(L, a->bnfold.eps) };
+		for (int j = 0; j < 8; j++)
+			args[3 + j] = B(j);
+		ref(L, s, L->vd, args, 11);
+		return true;
+	}
+	case TS_ZERO: case TS_ACC: case TS_INIT_CONST: case TS_EW:   /* loops.c */
 	case TS_COUNT:
 		break;
 	}
