@@ -225,8 +225,13 @@ static void call(const char *net, const char *what, int rc)
 	"    batch = " BATCH "\n"                                      \
 	"    epochs = 1\n"                                             \
 	"}\n"
-/* Batch 2: the last stage's batchnorms normalise 2 values each (1x1
- * maps); batch 8 shows how much of the error that conditioning adds. */
+/* Batch 16 is the default test.  At batch 2 the last stage's batchnorms
+ * normalise 2 values each (1x1 maps) and at batch 8 eight: the step is
+ * then ill-conditioned (a 1e-7 relative change of a stage-4 input moves
+ * the stem gradient by 1e-5), and a few stem-gradient elements of the
+ * compiled step land outside the element-wise bound of the reference (at
+ * batch 8, 1.34x at worst, normwise 1e-5), so those two are long tests
+ * that show the error profile by depth. */
 static const char NET_RESNET18[] = RESNET18_32("2");
 static const char NET_RESNET18_B8[] = RESNET18_32("8");
 static const char NET_RESNET18_B16[] = RESNET18_32("16");
@@ -368,7 +373,7 @@ int main(void)
 		{ "unet-adam-eps1e-8", NET_UNET_STD_EPS8, true, false },
 		{ "resnet18", NET_RESNET18, true, true },
 		{ "resnet18-batch8", NET_RESNET18_B8, true, true },
-		{ "resnet18-batch16", NET_RESNET18_B16, true, true },
+		{ "resnet18-batch16", NET_RESNET18_B16, false, false },
 	};
 	const char *e = getenv("NETC_LONG_TESTS"), *s = getenv("NETC_JIT_STEPS");
 	const char *only = getenv("NETC_JIT_ONLY");
