@@ -46,17 +46,6 @@ static const char *const ck_reserved[] = {
 	"batch_in_epoch", "best", "checksum",
 };
 
-__attribute__((format(printf, 3, 4)))
-static int ck_err(char *err, size_t errn, const char *fmt, ...)
-{
-	if (errn) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errn, fmt, ap);
-		va_end(ap);
-	}
-	return EINVAL;
-}
 
 /* ---------------------------------------------------------------- checksum */
 
@@ -178,11 +167,11 @@ static int tensors_of(const struct netrt_program *p, struct ck_tensor **out, int
 		      char *err, size_t errn)
 {
 	if (!p || p->nparams < 0 || (p->nparams > 0 && !p->params))
-		return ck_err(err, errn, "checkpoint: no program tables");
+		return nrt_train_errf(err, errn, "checkpoint: no program tables");
 	int n = p->nparams + 1;
 	struct ck_tensor *t = calloc((size_t)n, sizeof *t);
 	if (!t) {
-		ck_err(err, errn, "checkpoint: out of memory");
+		nrt_train_errf(err, errn, "checkpoint: out of memory");
 		return ENOMEM;
 	}
 	for (int i = 0; i < p->nparams; i++) {
@@ -211,7 +200,7 @@ static int tensors_of(const struct netrt_program *p, struct ck_tensor **out, int
 		continue;
 bad:
 		free(t);
-		return ck_err(err, errn, "checkpoint: parameter %d ('%s') of program '%s' is "
+		return nrt_train_errf(err, errn, "checkpoint: parameter %d ('%s') of program '%s' is "
 			      "malformed (shape, region, offset or a duplicate name)", i,
 			      q->name ? q->name : "", p->name ? p->name : "");
 	}
@@ -529,7 +518,7 @@ int nrt_ckpt_save(const char *path, const struct netrt_program *p,
 	sum_init(&sum);
 	for (int i = 0; i < nt; i++) {
 		if (t[i].numel > 0 && !region[t[i].region]) {
-			rc = ck_err(err, errn, "%s: region %d of tensor '%s' is missing", path,
+			rc = nrt_train_errf(err, errn, "%s: region %d of tensor '%s' is missing", path,
 				    t[i].region, t[i].name);
 			goto out;
 		}
@@ -541,7 +530,7 @@ int nrt_ckpt_save(const char *path, const struct netrt_program *p,
 	}
 	rc = header_text(&hdr, p, t, nt, m, sum_final(&sum));
 	if (rc) {
-		ck_err(err, errn, "%s: %s", path, rc == ENOMEM ? "out of memory" :
+		nrt_train_errf(err, errn, "%s: %s", path, rc == ENOMEM ? "out of memory" :
 		       "an extra metadata key is reserved");
 		goto out;
 	}
@@ -550,7 +539,7 @@ int nrt_ckpt_save(const char *path, const struct netrt_program *p,
 	tmp = malloc(plen + 12);
 	if (!tmp) {
 		rc = ENOMEM;
-		ck_err(err, errn, "%s: out of memory", path);
+		nrt_train_errf(err, errn, "%s: out of memory", path);
 		goto out;
 	}
 	memcpy(tmp, path, plen);
@@ -558,7 +547,7 @@ int nrt_ckpt_save(const char *path, const struct netrt_program *p,
 	fd = mkstemp(tmp);
 	if (fd < 0) {
 		rc = errno;
-		ck_err(err, errn, "%s: cannot create %s: %s", path, tmp, strerror(rc));
+		nrt_train_errf(err, errn, "%s: cannot create %s: %s", path, tmp, strerror(rc));
 		free(tmp);
 		tmp = NULL;
 		goto out;
@@ -589,14 +578,14 @@ int nrt_ckpt_save(const char *path, const struct netrt_program *p,
 		what = "rename";
 	}
 	if (rc) {
-		ck_err(err, errn, "%s: %s of %s failed: %s (the previous checkpoint is kept)",
+		nrt_train_errf(err, errn, "%s: %s of %s failed: %s (the previous checkpoint is kept)",
 		       path, what, tmp, strerror(rc));
 		unlink(tmp);
 		goto out;
 	}
 	rc = nrt_sync_dir_of(path);
 	if (rc)
-		ck_err(err, errn, "%s: written, but syncing its folder failed: %s", path,
+		nrt_train_errf(err, errn, "%s: written, but syncing its folder failed: %s", path,
 		       strerror(rc));
 out:
 	if (fd >= 0) {
@@ -685,53 +674,53 @@ static int check_tensor(const char *path, const cJSON *j, struct ck_tensor *t, u
 {
 	char es[256], fs[256];
 	if (!cJSON_IsObject(j))
-		return ck_err(err, errn, "%s: tensor '%s': not an object", path, t->name);
+		return nrt_train_errf(err, errn, "%s: tensor '%s': not an object", path, t->name);
 	const cJSON *dt = cJSON_GetObjectItemCaseSensitive(j, "dtype");
 	const cJSON *sh = cJSON_GetObjectItemCaseSensitive(j, "shape");
 	const cJSON *of = cJSON_GetObjectItemCaseSensitive(j, "data_offsets");
 	if (!cJSON_IsString(dt) || !dt->valuestring)
-		return ck_err(err, errn, "%s: tensor '%s': no \"dtype\" string", path, t->name);
+		return nrt_train_errf(err, errn, "%s: tensor '%s': no \"dtype\" string", path, t->name);
 	if (strcmp(dt->valuestring, "F32") != 0) {
 		char b[96];
-		return ck_err(err, errn, "%s: tensor '%s': dtype '%s', expected F32", path,
+		return nrt_train_errf(err, errn, "%s: tensor '%s': dtype '%s', expected F32", path,
 			      t->name, printable(dt->valuestring, b));
 	}
 	if (!cJSON_IsArray(sh))
-		return ck_err(err, errn, "%s: tensor '%s': no \"shape\" array", path, t->name);
+		return nrt_train_errf(err, errn, "%s: tensor '%s': no \"shape\" array", path, t->name);
 	int64_t shape[8], numel = 1;
 	int rank = 0;
 	const cJSON *d;
 	cJSON_ArrayForEach(d, sh) {
 		uint64_t v;
 		if (rank >= 8)
-			return ck_err(err, errn, "%s: tensor '%s': shape of more than 8 dimensions",
+			return nrt_train_errf(err, errn, "%s: tensor '%s': shape of more than 8 dimensions",
 				      path, t->name);
 		if (!json_uint(d, &v) || v > INT64_MAX)
-			return ck_err(err, errn, "%s: tensor '%s': shape[%d] is not a non-negative "
+			return nrt_train_errf(err, errn, "%s: tensor '%s': shape[%d] is not a non-negative "
 				      "integer", path, t->name, rank);
 		shape[rank++] = (int64_t)v;
 	}
 	for (int i = 0; i < rank; i++)
 		if (__builtin_mul_overflow(numel, shape[i], &numel))
-			return ck_err(err, errn, "%s: tensor '%s': the shape's element count "
+			return nrt_train_errf(err, errn, "%s: tensor '%s': the shape's element count "
 				      "overflows", path, t->name);
 	shape_str(t->shape, t->rank, es, sizeof es);
 	if (rank != t->rank || memcmp(shape, t->shape, (size_t)rank * sizeof shape[0]) != 0) {
 		shape_str(shape, rank, fs, sizeof fs);
-		return ck_err(err, errn, "%s: tensor '%s': shape %s, expected %s", path, t->name,
+		return nrt_train_errf(err, errn, "%s: tensor '%s': shape %s, expected %s", path, t->name,
 			      fs, es);
 	}
 	uint64_t b, e;
 	if (!cJSON_IsArray(of) || cJSON_GetArraySize(of) != 2 || !json_uint(of->child, &b) ||
 	    !json_uint(of->child->next, &e) || b > e)
-		return ck_err(err, errn, "%s: tensor '%s': \"data_offsets\" is not [begin, end] "
+		return nrt_train_errf(err, errn, "%s: tensor '%s': \"data_offsets\" is not [begin, end] "
 			      "with 0 <= begin <= end", path, t->name);
 	if (e > data_size)
-		return ck_err(err, errn, "%s: tensor '%s': data_offsets [%llu, %llu] run past the "
+		return nrt_train_errf(err, errn, "%s: tensor '%s': data_offsets [%llu, %llu] run past the "
 			      "%llu data bytes of the file", path, t->name, (unsigned long long)b,
 			      (unsigned long long)e, (unsigned long long)data_size);
 	if (e - b != (uint64_t)numel * 4)
-		return ck_err(err, errn, "%s: tensor '%s': data_offsets [%llu, %llu] hold %llu "
+		return nrt_train_errf(err, errn, "%s: tensor '%s': data_offsets [%llu, %llu] hold %llu "
 			      "bytes, shape %s needs %llu", path, t->name, (unsigned long long)b,
 			      (unsigned long long)e, (unsigned long long)(e - b), es,
 			      (unsigned long long)numel * 4);
@@ -752,16 +741,16 @@ static int read_meta(const char *path, const cJSON *md, struct nrt_ckpt_meta *m,
 	const cJSON *j;
 	char b[96], b2[96];
 	if (!md)
-		return ck_err(err, errn, "%s: no __metadata__: not a netc checkpoint", path);
+		return nrt_train_errf(err, errn, "%s: no __metadata__: not a netc checkpoint", path);
 	if (!cJSON_IsObject(md))
-		return ck_err(err, errn, "%s: __metadata__ is not an object", path);
+		return nrt_train_errf(err, errn, "%s: __metadata__ is not an object", path);
 	cJSON_ArrayForEach(j, md)
 		if (!cJSON_IsString(j) || !j->valuestring || !j->string)
-			return ck_err(err, errn, "%s: metadata '%s' is not a string", path,
+			return nrt_train_errf(err, errn, "%s: metadata '%s' is not a string", path,
 				      printable(j->string, b));
 	for (size_t i = 0; i < sizeof need / sizeof need[0]; i++)
 		if (!cJSON_GetObjectItemCaseSensitive(md, need[i]))
-			return ck_err(err, errn, "%s: metadata '%s' is missing", path, need[i]);
+			return nrt_train_errf(err, errn, "%s: metadata '%s' is missing", path, need[i]);
 	nrt_ckpt_meta_init(m);
 	snprintf(prog, progn, "?");
 	cJSON_ArrayForEach(j, md) {
@@ -792,16 +781,16 @@ static int read_meta(const char *path, const cJSON *md, struct nrt_ckpt_meta *m,
 		} else {
 			int rc = meta_put(m, k, v);
 			if (rc == ENOSPC)
-				return ck_err(err, errn, "%s: more than %d extra metadata entries",
+				return nrt_train_errf(err, errn, "%s: more than %d extra metadata entries",
 					      path, NRT_META_MAX);
 			if (rc)
-				return ck_err(err, errn, "%s: metadata '%s': key or value too long "
+				return nrt_train_errf(err, errn, "%s: metadata '%s': key or value too long "
 					      "(at most %d and %d bytes)", path, printable(k, b),
 					      NRT_META_KEY - 1, NRT_META_VALUE - 1);
 			continue;
 		}
 		if (!ok)
-			return ck_err(err, errn, "%s: metadata '%s' = '%s' is not valid", path, k,
+			return nrt_train_errf(err, errn, "%s: metadata '%s' = '%s' is not valid", path, k,
 				      printable(v, b));
 	}
 	return 0;
@@ -829,39 +818,39 @@ static int ck_read(const char *path, const struct netrt_program *p,
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		rc = errno;
-		ck_err(err, errn, "%s: cannot open: %s", path, strerror(rc));
+		nrt_train_errf(err, errn, "%s: cannot open: %s", path, strerror(rc));
 		goto out;
 	}
 	if (fstat(fd, &st)) {
 		rc = errno;
-		ck_err(err, errn, "%s: stat: %s", path, strerror(rc));
+		nrt_train_errf(err, errn, "%s: stat: %s", path, strerror(rc));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		rc = ck_err(err, errn, "%s: not a regular file", path);
+		rc = nrt_train_errf(err, errn, "%s: not a regular file", path);
 		goto out;
 	}
 	fsize = (uint64_t)st.st_size;
 	if (fsize < 8) {
-		rc = ck_err(err, errn, "%s: %llu bytes, shorter than the 8-byte header length",
+		rc = nrt_train_errf(err, errn, "%s: %llu bytes, shorter than the 8-byte header length",
 			    path, (unsigned long long)fsize);
 		goto out;
 	}
 	rc = read_at(fd, len8, 8, 0, &got);
 	if (rc || got != 8) {
 		rc = rc ? rc : EIO;
-		ck_err(err, errn, "%s: read: %s", path, strerror(rc));
+		nrt_train_errf(err, errn, "%s: read: %s", path, strerror(rc));
 		goto out;
 	}
 	for (int i = 0; i < 8; i++)
 		hlen |= (uint64_t)len8[i] << (8 * i);
 	if (hlen > NRT_CKPT_HEADER_MAX) {
-		rc = ck_err(err, errn, "%s: header of %llu bytes, more than the %llu allowed",
+		rc = nrt_train_errf(err, errn, "%s: header of %llu bytes, more than the %llu allowed",
 			    path, (unsigned long long)hlen, (unsigned long long)NRT_CKPT_HEADER_MAX);
 		goto out;
 	}
 	if (hlen < 2 || hlen > fsize - 8) {
-		rc = ck_err(err, errn, "%s: header length %llu does not fit the file of %llu bytes",
+		rc = nrt_train_errf(err, errn, "%s: header length %llu does not fit the file of %llu bytes",
 			    path, (unsigned long long)hlen, (unsigned long long)fsize);
 		goto out;
 	}
@@ -871,13 +860,13 @@ static int ck_read(const char *path, const struct netrt_program *p,
 	order = malloc((size_t)nt * sizeof *order);
 	if (!hbuf || !m || !order) {
 		rc = ENOMEM;
-		ck_err(err, errn, "%s: out of memory", path);
+		nrt_train_errf(err, errn, "%s: out of memory", path);
 		goto out;
 	}
 	rc = read_at(fd, hbuf, (size_t)hlen, 8, &got);
 	if (rc || got != hlen) {
 		rc = rc ? rc : EIO;
-		ck_err(err, errn, "%s: reading the header: %s", path, strerror(rc));
+		nrt_train_errf(err, errn, "%s: reading the header: %s", path, strerror(rc));
 		goto out;
 	}
 	hbuf[hlen] = 0;
@@ -885,26 +874,26 @@ static int ck_read(const char *path, const struct netrt_program *p,
 	const char *end = NULL;
 	root = cJSON_ParseWithLengthOpts(hbuf, (size_t)hlen, &end, 0);
 	if (!root) {
-		rc = ck_err(err, errn, "%s: the header is not valid JSON (at byte %lld)", path,
+		rc = nrt_train_errf(err, errn, "%s: the header is not valid JSON (at byte %lld)", path,
 			    end ? (long long)(end - hbuf) + 8 : -1LL);
 		goto out;
 	}
 	for (const char *q = end; q < hbuf + hlen; q++) {
 		if (*q != ' ' && *q != '\t' && *q != '\n' && *q != '\r') {
-			rc = ck_err(err, errn, "%s: byte %lld: text after the header's JSON object",
+			rc = nrt_train_errf(err, errn, "%s: byte %lld: text after the header's JSON object",
 				    path, (long long)(q - hbuf) + 8);
 			goto out;
 		}
 	}
 	if (!cJSON_IsObject(root)) {
-		rc = ck_err(err, errn, "%s: the header is not a JSON object", path);
+		rc = nrt_train_errf(err, errn, "%s: the header is not a JSON object", path);
 		goto out;
 	}
 	cJSON_ArrayForEach(j, root) {
 		const char *name = j->string ? j->string : "";
 		if (strcmp(name, "__metadata__") == 0) {
 			if (md) {
-				rc = ck_err(err, errn, "%s: __metadata__ appears twice", path);
+				rc = nrt_train_errf(err, errn, "%s: __metadata__ appears twice", path);
 				goto out;
 			}
 			md = j;
@@ -915,12 +904,12 @@ static int ck_read(const char *path, const struct netrt_program *p,
 			if (strcmp(t[i].name, name) == 0)
 				x = &t[i];
 		if (!x) {
-			rc = ck_err(err, errn, "%s: unexpected tensor '%s' (program '%s' has no such "
+			rc = nrt_train_errf(err, errn, "%s: unexpected tensor '%s' (program '%s' has no such "
 				    "parameter)", path, printable(name, b), p->name ? p->name : "");
 			goto out;
 		}
 		if (x->seen) {
-			rc = ck_err(err, errn, "%s: tensor '%s' appears twice", path, x->name);
+			rc = nrt_train_errf(err, errn, "%s: tensor '%s' appears twice", path, x->name);
 			goto out;
 		}
 		rc = check_tensor(path, j, x, data_size, err, errn);
@@ -931,7 +920,7 @@ static int ck_read(const char *path, const struct netrt_program *p,
 		if (!t[i].seen) {
 			char es[256];
 			shape_str(t[i].shape, t[i].rank, es, sizeof es);
-			rc = ck_err(err, errn, "%s: tensor '%s' (F32 %s) is missing", path, t[i].name,
+			rc = nrt_train_errf(err, errn, "%s: tensor '%s' (F32 %s) is missing", path, t[i].name,
 				    es);
 			goto out;
 		}
@@ -941,12 +930,12 @@ static int ck_read(const char *path, const struct netrt_program *p,
 	uint64_t at = 0;
 	for (int i = 0; i < nt; i++) {
 		if (order[i]->begin < at) {
-			rc = ck_err(err, errn, "%s: tensors '%s' and '%s' overlap", path,
+			rc = nrt_train_errf(err, errn, "%s: tensors '%s' and '%s' overlap", path,
 				    order[i - 1]->name, order[i]->name);
 			goto out;
 		}
 		if (order[i]->begin > at) {
-			rc = ck_err(err, errn, "%s: data bytes [%llu, %llu) before tensor '%s' "
+			rc = nrt_train_errf(err, errn, "%s: data bytes [%llu, %llu) before tensor '%s' "
 				    "belong to no tensor", path, (unsigned long long)at,
 				    (unsigned long long)order[i]->begin, order[i]->name);
 			goto out;
@@ -954,7 +943,7 @@ static int ck_read(const char *path, const struct netrt_program *p,
 		at = order[i]->end;
 	}
 	if (at != data_size) {
-		rc = ck_err(err, errn, "%s: %llu data bytes after the last tensor", path,
+		rc = nrt_train_errf(err, errn, "%s: %llu data bytes after the last tensor", path,
 			    (unsigned long long)(data_size - at));
 		goto out;
 	}
@@ -962,7 +951,7 @@ static int ck_read(const char *path, const struct netrt_program *p,
 	if (rc)
 		goto out;
 	if (expect_hash && m->program_hash != expect_hash) {
-		rc = ck_err(err, errn, "%s: a checkpoint of program '%s' (hash %016llx), not of "
+		rc = nrt_train_errf(err, errn, "%s: a checkpoint of program '%s' (hash %016llx), not of "
 			    "this program '%s' (hash %016llx)", path, prog,
 			    (unsigned long long)m->program_hash, p->name ? p->name : "",
 			    (unsigned long long)expect_hash);
@@ -970,7 +959,7 @@ static int ck_read(const char *path, const struct netrt_program *p,
 	}
 	for (int i = 0; i < nt; i++)
 		if (region && order[i]->numel && !region[order[i]->region]) {
-			rc = ck_err(err, errn, "%s: region %d of tensor '%s' is missing", path,
+			rc = nrt_train_errf(err, errn, "%s: region %d of tensor '%s' is missing", path,
 				    order[i]->region, order[i]->name);
 			goto out;
 		}
@@ -981,7 +970,7 @@ static int ck_read(const char *path, const struct netrt_program *p,
 	sum_init(&sum);
 	if (!region && !(chunk = malloc(CHUNK))) {
 		rc = ENOMEM;
-		ck_err(err, errn, "%s: out of memory", path);
+		nrt_train_errf(err, errn, "%s: out of memory", path);
 		goto out;
 	}
 	for (int i = 0; i < nt; i++) {
@@ -994,7 +983,7 @@ static int ck_read(const char *path, const struct netrt_program *p,
 			rc = read_at(fd, buf, k, off, &got);
 			if (rc || got != k) {
 				rc = rc ? rc : EIO;
-				ck_err(err, errn, "%s: tensor '%s': the data stop at byte %llu: %s",
+				nrt_train_errf(err, errn, "%s: tensor '%s': the data stop at byte %llu: %s",
 				       path, x->name, (unsigned long long)(off + got),
 				       got != k ? "file truncated" : strerror(rc));
 				goto out;
@@ -1016,7 +1005,7 @@ static int ck_read(const char *path, const struct netrt_program *p,
 		}
 	}
 	if (sum_final(&sum) != checksum) {
-		rc = ck_err(err, errn, "%s: checksum %016llx of the data, the header says %016llx: "
+		rc = nrt_train_errf(err, errn, "%s: checksum %016llx of the data, the header says %016llx: "
 			    "the file is corrupt", path, (unsigned long long)sum_final(&sum),
 			    (unsigned long long)checksum);
 		goto out;
@@ -1040,7 +1029,7 @@ int nrt_ckpt_load(const char *path, const struct netrt_program *p,
 		  struct nrt_ckpt_meta *m, char *err, size_t errn)
 {
 	if (!region)
-		return ck_err(err, errn, "%s: no regions to load into", path);
+		return nrt_train_errf(err, errn, "%s: no regions to load into", path);
 	return ck_read(path, p, region, expect_hash, m, err, errn);
 }
 

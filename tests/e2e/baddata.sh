@@ -4,15 +4,7 @@
 # a crash or a hang.  The program is examples/mnist.net pointed at a copy
 # of the MNIST folder (--data-root) that each case damages.
 set -u
-: "${NETC:?}" "${abs_top_srcdir:?}"
-data="$abs_top_srcdir/../shared/data/mnist"
-if [ ! -f "$data/labels.csv" ]; then
-	echo "SKIP: no MNIST digits at $data"
-	exit 77
-fi
-tmp=`mktemp -d "${TMPDIR:-/tmp}/netc-bad.XXXXXX"` || exit 99
-trap 'rm -rf "$tmp"' 0
-fail() { echo "FAIL: $*"; exit 1; }
+. "$abs_top_srcdir/tests/e2e/common.sh"
 # expect STATUS PATTERN CMD...: CMD exits with STATUS and its output matches PATTERN
 expect() {
 	want=$1 pat=$2

@@ -6,15 +6,7 @@
 # (CSV and JSON lines) have one row per epoch, the checkpoints exist, and
 # --eval-only of the last checkpoint gives the same accuracy.
 set -u
-: "${NETC:?}" "${abs_top_srcdir:?}"
-data="$abs_top_srcdir/../shared/data/mnist"
-if [ ! -f "$data/labels.csv" ]; then
-	echo "SKIP: no MNIST digits at $data (scripts/fetch-mnist DIR makes them)"
-	exit 77
-fi
-tmp=`mktemp -d "${TMPDIR:-/tmp}/netc-e2e.XXXXXX"` || exit 99
-trap 'rm -rf "$tmp"' 0
-fail() { echo "FAIL: $*"; exit 1; }
+. "$abs_top_srcdir/tests/e2e/common.sh"
 
 "$NETC" build "$abs_top_srcdir/examples/mnist.net" -o "$tmp/mnist" || fail "netc build exited $?"
 cd "$tmp" || exit 99

@@ -7,15 +7,7 @@
 # trains (val.auc well above chance), that the per-class AUCs and the best
 # checkpoint exist and the logs carry the learning rate of the schedule.
 set -u
-: "${NETC:?}" "${abs_top_srcdir:?}"
-data="$abs_top_srcdir/../shared/data/mnist"
-if [ ! -f "$data/labels.csv" ]; then
-	echo "SKIP: no MNIST digits at $data"
-	exit 77
-fi
-tmp=`mktemp -d "${TMPDIR:-/tmp}/netc-ml.XXXXXX"` || exit 99
-trap 'rm -rf "$tmp"' 0
-fail() { echo "FAIL: $*"; exit 1; }
+. "$abs_top_srcdir/tests/e2e/common.sh"
 cd "$tmp" || exit 99
 
 # digit d: "odd" when d is odd, "big" when d >= 5, "No Finding" for 0, 2, 4

@@ -8,15 +8,7 @@
 # SIGINT saves where it stopped.  Checkpoints of another program are
 # refused.
 set -u
-: "${NETC:?}" "${abs_top_srcdir:?}"
-data="$abs_top_srcdir/../shared/data/mnist"
-if [ ! -f "$data/labels.csv" ]; then
-	echo "SKIP: no MNIST digits at $data"
-	exit 77
-fi
-tmp=`mktemp -d "${TMPDIR:-/tmp}/netc-resume.XXXXXX"` || exit 99
-trap 'rm -rf "$tmp"' 0
-fail() { echo "FAIL: $*"; exit 1; }
+. "$abs_top_srcdir/tests/e2e/common.sh"
 
 "$NETC" build "$abs_top_srcdir/examples/mnist.net" -o "$tmp/mnist" || fail "netc build exited $?"
 cd "$tmp" || exit 99

@@ -103,75 +103,107 @@ static LLVMValueRef element(struct lower *L, LLVMBuilderRef B, enum tp_step_kind
 	}
 }
 
-/* The loop function for (kind, nptr, aliasing). */
-static struct nl_loopfn *loop_fn(struct lower *L, const struct tstep *s, bool alias)
-{
-	int nptr = s->nbuf;
-	char key[64];
-	struct nl_loopfn *lf;
-	LLVMTypeRef pt[MAX_PTR + 3];
-	LLVMBuilderRef B;
-	LLVMValueRef fn, begin, end, c, i, inext, in[MAX_ADD_IN + 1], out, idx[1];
+/* A loop function being built: void fn(ptr p0, ..., float c, i64 begin,
+ * i64 end) with entry -> loop -> exit blocks and the index phi; the body
+ * goes at B's position (the loop block). */
+struct loop_build {
+	LLVMValueRef fn, c, begin, end, i;
 	LLVMBasicBlockRef entry, loop, exit;
-	unsigned noalias = LLVMGetEnumAttributeKindForName("noalias", 7);
-	bool reads_out = s->kind == TS_ACC;
-	int nin = nptr - 1;
+	LLVMBuilderRef B;
+};
 
-	snprintf(key, sizeof key, "%d:%d:%d", (int)s->kind, nptr, alias);
+/* The cached loop function of key, or NULL. */
+static struct nl_loopfn *loop_find(struct lower *L, const char *key)
+{
 	for (int j = 0; j < L->nloops; j++)
 		if (strcmp(L->loops[j].key, key) == 0)
 			return &L->loops[j];
-	if (L->nloops == L->caploops) {
-		L->caploops = L->caploops ? 2 * L->caploops : 16;
-		L->loops = realloc(L->loops, (size_t)L->caploops * sizeof *L->loops);
-	}
+	return NULL;
+}
+
+/* Open a loop function over nptr pointers (noalias unless alias). */
+static void loop_open(struct lower *L, const char *name, int nptr, bool alias,
+		      struct loop_build *lb)
+{
+	LLVMTypeRef pt[MAX_PTR + 3];
+	unsigned noalias = LLVMGetEnumAttributeKindForName("noalias", 7);
+
 	for (int j = 0; j < nptr; j++)
 		pt[j] = L->ptr;
 	pt[nptr] = L->f32;
 	pt[nptr + 1] = L->i64;
 	pt[nptr + 2] = L->i64;
-	{
-		char name[64];
-		snprintf(name, sizeof name, "netc_loop_%s", tp_step_table[s->kind].name);
-		fn = LLVMAddFunction(L->M, name, LLVMFunctionType(L->vd, pt, (unsigned)nptr + 3, 0));
-	}
-	LLVMSetLinkage(fn, LLVMInternalLinkage);
+	lb->fn = LLVMAddFunction(L->M, name, LLVMFunctionType(L->vd, pt, (unsigned)nptr + 3, 0));
+	LLVMSetLinkage(lb->fn, LLVMInternalLinkage);
 	if (!alias)
 		for (int j = 0; j < nptr; j++)
-			LLVMAddAttributeAtIndex(fn, (unsigned)j + 1, LLVMCreateEnumAttribute(L->C, noalias, 0));
-	c = LLVMGetParam(fn, (unsigned)nptr);
-	begin = LLVMGetParam(fn, (unsigned)nptr + 1);
-	end = LLVMGetParam(fn, (unsigned)nptr + 2);
+			LLVMAddAttributeAtIndex(lb->fn, (unsigned)j + 1,
+						LLVMCreateEnumAttribute(L->C, noalias, 0));
+	lb->c = LLVMGetParam(lb->fn, (unsigned)nptr);
+	lb->begin = LLVMGetParam(lb->fn, (unsigned)nptr + 1);
+	lb->end = LLVMGetParam(lb->fn, (unsigned)nptr + 2);
+	lb->B = LLVMCreateBuilderInContext(L->C);
+	lb->entry = LLVMAppendBasicBlockInContext(L->C, lb->fn, "entry");
+	lb->loop = LLVMAppendBasicBlockInContext(L->C, lb->fn, "loop");
+	lb->exit = LLVMAppendBasicBlockInContext(L->C, lb->fn, "exit");
+	LLVMPositionBuilderAtEnd(lb->B, lb->entry);
+	LLVMBuildCondBr(lb->B, LLVMBuildICmp(lb->B, LLVMIntSLT, lb->begin, lb->end, ""), lb->loop,
+			lb->exit);
+	LLVMPositionBuilderAtEnd(lb->B, lb->loop);
+	lb->i = LLVMBuildPhi(lb->B, L->i64, "i");
+}
 
-	B = LLVMCreateBuilderInContext(L->C);
-	entry = LLVMAppendBasicBlockInContext(L->C, fn, "entry");
-	loop = LLVMAppendBasicBlockInContext(L->C, fn, "loop");
-	exit = LLVMAppendBasicBlockInContext(L->C, fn, "exit");
-	LLVMPositionBuilderAtEnd(B, entry);
-	LLVMBuildCondBr(B, LLVMBuildICmp(B, LLVMIntSLT, begin, end, ""), loop, exit);
-	LLVMPositionBuilderAtEnd(B, loop);
-	i = LLVMBuildPhi(B, L->i64, "i");
-	idx[0] = i;
-	for (int j = 0; j < nin + reads_out; j++)
-		in[j] = LLVMBuildLoad2(B, L->f32,
-				       LLVMBuildInBoundsGEP2(B, L->f32, LLVMGetParam(fn, (unsigned)j), idx, 1, ""),
-				       "");
-	out = LLVMBuildInBoundsGEP2(B, L->f32, LLVMGetParam(fn, (unsigned)nin), idx, 1, "");
-	LLVMBuildStore(B, element(L, B, s->kind, nin, in, c), out);
-	inext = LLVMBuildNSWAdd(B, i, nl_i64(L, 1), "");
-	LLVMAddIncoming(i, &begin, &entry, 1);
-	LLVMAddIncoming(i, &inext, &loop, 1);
-	LLVMBuildCondBr(B, LLVMBuildICmp(B, LLVMIntSLT, inext, end, ""), loop, exit);
-	LLVMPositionBuilderAtEnd(B, exit);
+/* Close the loop (i + 1 < end: again) and cache the function under key. */
+static struct nl_loopfn *loop_close(struct lower *L, struct loop_build *lb, const char *key,
+				    int nptr)
+{
+	LLVMBuilderRef B = lb->B;
+	LLVMValueRef inext = LLVMBuildNSWAdd(B, lb->i, nl_i64(L, 1), "");
+	struct nl_loopfn *lf;
+
+	LLVMAddIncoming(lb->i, &lb->begin, &lb->entry, 1);
+	LLVMAddIncoming(lb->i, &inext, &lb->loop, 1);
+	LLVMBuildCondBr(B, LLVMBuildICmp(B, LLVMIntSLT, inext, lb->end, ""), lb->loop, lb->exit);
+	LLVMPositionBuilderAtEnd(B, lb->exit);
 	LLVMBuildRetVoid(B);
 	LLVMDisposeBuilder(B);
-
+	if (L->nloops == L->caploops) {
+		L->caploops = L->caploops ? 2 * L->caploops : 16;
+		L->loops = realloc(L->loops, (size_t)L->caploops * sizeof *L->loops);
+	}
 	lf = &L->loops[L->nloops++];
 	memset(lf, 0, sizeof *lf);
 	snprintf(lf->key, sizeof lf->key, "%s", key);
-	lf->loop = fn;
+	lf->loop = lb->fn;
 	lf->nptr = nptr;
 	return lf;
+}
+
+/* The loop function for (kind, nptr, aliasing). */
+static struct nl_loopfn *loop_fn(struct lower *L, const struct tstep *s, bool alias)
+{
+	int nptr = s->nbuf;
+	char key[64], name[64];
+	struct nl_loopfn *lf;
+	struct loop_build lb;
+	LLVMValueRef in[MAX_ADD_IN + 1], out, idx[1];
+	bool reads_out = s->kind == TS_ACC;
+	int nin = nptr - 1;
+
+	snprintf(key, sizeof key, "%d:%d:%d", (int)s->kind, nptr, alias);
+	if ((lf = loop_find(L, key)))
+		return lf;
+	snprintf(name, sizeof name, "netc_loop_%s", tp_step_table[s->kind].name);
+	loop_open(L, name, nptr, alias, &lb);
+	idx[0] = lb.i;
+	for (int j = 0; j < nin + reads_out; j++)
+		in[j] = LLVMBuildLoad2(lb.B, L->f32,
+				       LLVMBuildInBoundsGEP2(lb.B, L->f32, LLVMGetParam(lb.fn, (unsigned)j),
+							     idx, 1, ""),
+				       "");
+	out = LLVMBuildInBoundsGEP2(lb.B, L->f32, LLVMGetParam(lb.fn, (unsigned)nin), idx, 1, "");
+	LLVMBuildStore(lb.B, element(L, lb.B, s->kind, nin, in, lb.c), out);
+	return loop_close(L, &lb, key, nptr);
 }
 
 /* struct { ptr p[nptr]; float c; }: the body's argument. */
@@ -279,11 +311,9 @@ static struct nl_loopfn *ew_loop_fn(struct lower *L, const struct tstep *s, int 
 	char key[768];
 	size_t len;
 	struct nl_loopfn *lf;
-	LLVMTypeRef pt[MAX_PTR + 3];
+	struct loop_build lb;
 	LLVMBuilderRef B;
-	LLVMValueRef fn, begin, end, i, inext, in[MAX_PTR], res[TP_EW_MAX_OPS], idx[1];
-	LLVMBasicBlockRef entry, loop, exit;
-	unsigned noalias = LLVMGetEnumAttributeKindForName("noalias", 7);
+	LLVMValueRef in[MAX_PTR], res[TP_EW_MAX_OPS], idx[1];
 	bool *read = calloc((size_t)nptr, sizeof *read);
 
 	len = (size_t)snprintf(key, sizeof key, "ew:%d:%d:%d", nptr, outp, alias);
@@ -298,41 +328,16 @@ static struct nl_loopfn *ew_loop_fn(struct lower *L, const struct tstep *s, int 
 				read[map[o->in[j]]] = true;
 		}
 	}
-	for (int j = 0; j < L->nloops; j++)
-		if (strcmp(L->loops[j].key, key) == 0) {
-			free(read);
-			return &L->loops[j];
-		}
-	if (L->nloops == L->caploops) {
-		L->caploops = L->caploops ? 2 * L->caploops : 16;
-		L->loops = realloc(L->loops, (size_t)L->caploops * sizeof *L->loops);
+	if ((lf = loop_find(L, key))) {
+		free(read);
+		return lf;
 	}
-	for (int j = 0; j < nptr; j++)
-		pt[j] = L->ptr;
-	pt[nptr] = L->f32;
-	pt[nptr + 1] = L->i64;
-	pt[nptr + 2] = L->i64;
-	fn = LLVMAddFunction(L->M, "netc_loop_elementwise",
-			     LLVMFunctionType(L->vd, pt, (unsigned)nptr + 3, 0));
-	LLVMSetLinkage(fn, LLVMInternalLinkage);
-	if (!alias)
-		for (int j = 0; j < nptr; j++)
-			LLVMAddAttributeAtIndex(fn, (unsigned)j + 1, LLVMCreateEnumAttribute(L->C, noalias, 0));
-	begin = LLVMGetParam(fn, (unsigned)nptr + 1);
-	end = LLVMGetParam(fn, (unsigned)nptr + 2);
-
-	B = LLVMCreateBuilderInContext(L->C);
-	entry = LLVMAppendBasicBlockInContext(L->C, fn, "entry");
-	loop = LLVMAppendBasicBlockInContext(L->C, fn, "loop");
-	exit = LLVMAppendBasicBlockInContext(L->C, fn, "exit");
-	LLVMPositionBuilderAtEnd(B, entry);
-	LLVMBuildCondBr(B, LLVMBuildICmp(B, LLVMIntSLT, begin, end, ""), loop, exit);
-	LLVMPositionBuilderAtEnd(B, loop);
-	i = LLVMBuildPhi(B, L->i64, "i");
-	idx[0] = i;
+	loop_open(L, "netc_loop_elementwise", nptr, alias, &lb);
+	B = lb.B;
+	idx[0] = lb.i;
 	for (int j = 0; j < nptr; j++)
 		in[j] = read[j] ? LLVMBuildLoad2(B, L->f32,
-						 LLVMBuildInBoundsGEP2(B, L->f32, LLVMGetParam(fn, (unsigned)j),
+						 LLVMBuildInBoundsGEP2(B, L->f32, LLVMGetParam(lb.fn, (unsigned)j),
 								       idx, 1, ""), "")
 				: NULL;
 	for (int k = 0; k < e->nops; k++) {
@@ -343,22 +348,9 @@ static struct nl_loopfn *ew_loop_fn(struct lower *L, const struct tstep *s, int 
 		res[k] = ew_element(L, B, o, v);
 	}
 	LLVMBuildStore(B, res[e->nops - 1],
-		       LLVMBuildInBoundsGEP2(B, L->f32, LLVMGetParam(fn, (unsigned)outp), idx, 1, ""));
-	inext = LLVMBuildNSWAdd(B, i, nl_i64(L, 1), "");
-	LLVMAddIncoming(i, &begin, &entry, 1);
-	LLVMAddIncoming(i, &inext, &loop, 1);
-	LLVMBuildCondBr(B, LLVMBuildICmp(B, LLVMIntSLT, inext, end, ""), loop, exit);
-	LLVMPositionBuilderAtEnd(B, exit);
-	LLVMBuildRetVoid(B);
-	LLVMDisposeBuilder(B);
+		       LLVMBuildInBoundsGEP2(B, L->f32, LLVMGetParam(lb.fn, (unsigned)outp), idx, 1, ""));
 	free(read);
-
-	lf = &L->loops[L->nloops++];
-	memset(lf, 0, sizeof *lf);
-	snprintf(lf->key, sizeof lf->key, "%s", key);
-	lf->loop = fn;
-	lf->nptr = nptr;
-	return lf;
+	return loop_close(L, &lb, key, nptr);
 }
 
 bool nl_loop_step(struct lower *L, const struct tstep *s)
