@@ -447,6 +447,27 @@ static int save_last(struct run *R, struct nrt_ckpt_meta *m, int64_t epoch, int6
 
 enum { GO_ON, STOP_DONE, STOP_FAIL, STOP_SIGNAL };
 
+/* Samples of the batch whose largest output is the class target (single-label
+ * outputs [C] only: the progress line's running accuracy); -1 otherwise. */
+static int64_t batch_correct(const struct run *R, int64_t valid)
+{
+	const struct netrt_program *p = R->p;
+	const float *out = output_of(R);
+	const int32_t *t = R->c.region[NETRT_TARGET];
+	int64_t c = p->classes, hits = 0;
+
+	if (R->target != NRT_TARGET_INDEX || c < 2 || p->output_numel != p->batch * c)
+		return -1;
+	for (int64_t n = 0; n < valid; n++) {
+		int64_t best = 0;
+		for (int64_t k = 1; k < c; k++)
+			if (out[n * c + k] > out[n * c + best])
+				best = k;
+		hits += best == t[n];
+	}
+	return hits;
+}
+
 /* One epoch of train steps from batch `start` on. */
 static int train_epoch(struct run *R, int64_t epoch, int64_t start, struct nrt_progress *pr,
 		       struct nrt_ckpt_meta *meta, int64_t *images)
@@ -455,7 +476,7 @@ static int train_epoch(struct run *R, int64_t epoch, int64_t start, struct nrt_p
 				     .epoch = epoch, .train = true, .tail = NRT_TAIL_DROP,
 				     .target = R->target, .start_batch = start };
 	struct nrt_loader *l = nrt_loader_start_args(R->data, &a, R->err, sizeof R->err);
-	int64_t valid, k = start;
+	int64_t valid, k = start, seen = 0, correct = 0;
 	int rc, status = GO_ON;
 
 	if (!l)
@@ -486,8 +507,12 @@ static int train_epoch(struct run *R, int64_t epoch, int64_t start, struct nrt_p
 		}
 		nrt_metrics_add(R->mtrain, output_of(R), R->c.region[NETRT_TARGET], valid, loss);
 		*images += valid;
+		int64_t hits = batch_correct(R, valid);
+		seen += valid;
+		correct += hits > 0 ? hits : 0;
 		if (!R->o->quiet)
-			nrt_progress_step(pr, k, valid, loss, NULL, 0, nrt_now());
+			nrt_progress_step(pr, k, valid, loss, hits >= 0 ? "acc" : NULL,
+					  seen ? (double)correct / (double)seen : 0, nrt_now());
 		else
 			pr->images += valid;   /* the epoch line's images/s */
 		bool last_step = R->o->steps >= 0 && R->c.step >= R->o->steps;
