@@ -27,8 +27,12 @@ cat "$tmp/out"
 [ $rc -ne 0 ] || fail "exit status 0 after rank 1 died"
 [ $rc -ne 124 ] || fail "it hung past the guard (timeout)"
 grep -q "rank 1" "$tmp/out" || fail "no message naming rank 1"
-sleep 1
-for p in $pids; do
-	[ ! -d /proc/$p ] || fail "process $p is left"
+for p in $pids; do   # mpirun takes a moment to reap the ranks
+	i=0
+	while [ -d /proc/$p ] && [ "`ps -o stat= -p $p`" != Z ] && [ $i -lt 100 ]; do
+		i=$((i + 1)); sleep 0.1
+	done
+	[ ! -d /proc/$p ] || [ "`ps -o stat= -p $p`" = Z ] ||
+		{ ps -o pid,stat,cmd -p $p; fail "process $p is left"; }
 done
 echo "PASS: rank 1 killed: exit $rc, rank 1 named, no process left"
