@@ -143,6 +143,13 @@ void tp_emit_l2(struct ad_ctx *C);
 /* Their gradients, added to the GRAD views. */
 void tp_emit_l2_grad(struct ad_ctx *C);
 
+/* ---- dist.c ---- */
+
+/* distribute = allreduce: grad_ready steps after the backward steps that
+ * complete each gradient bucket, and grad_sync at the end (after the L2
+ * gradient, before the update).  Nothing for distribute = local. */
+void tp_emit_grad_steps(struct ad_ctx *C);
+
 /* ---- optim.c ---- */
 
 /* The optimizer's state slots (names into names[2]); returns the count. */

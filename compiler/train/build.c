@@ -9,7 +9,8 @@
  *   forward    inference forward of every node (forward.c)
  *   eval_step  inference forward, loss, L2
  *   train_step training forward, loss, L2, loss gradient, backward
- *              (grad.c through autodiff.c), L2 gradient, update
+ *              (grad.c through autodiff.c), L2 gradient, the gradient
+ *              allreduce steps (dist.c), update
  *              (optim.c), running statistics
  *
  * and tprog_layout (layout.c) assigns the ACT arena afterwards. */
@@ -101,6 +102,7 @@ struct tprog *tprog_build(struct arena *A, struct diag_ctx *D, const struct trai
 	tp_emit_l2(&C);
 	ad_backward(&C);
 	tp_emit_l2_grad(&C);
+	tp_emit_grad_steps(&C);
 	tp_emit_update(&C);
 	tp_emit_stats(&C);
 	return D->nerrors > errors ? NULL : P;

@@ -169,5 +169,10 @@ bool tp_read_config(struct tprog *P, struct diag_ctx *D, const struct train_info
 	P->cfg.seed = v && v->kind == V_INT && v->i >= 0 ? (uint64_t)v->i : 1;
 	v = field(ti, "batch");
 	P->cfg.batch = v && v->kind == V_INT ? v->i : 0;
+	v = field(ti, "distribute");
+	if (ctor_name(v) && strcmp(ctor_name(v), "allreduce") == 0) {
+		P->cfg.allreduce = true;
+		P->cfg.bucket_mb = num(P->A, v, "bucket_mb");
+	}
 	return true;
 }

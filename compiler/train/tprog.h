@@ -384,6 +384,8 @@ struct tp_config {
 	int nl2;
 	uint64_t seed;               /* the section's seed (default 1) */
 	int64_t batch;               /* the section's batch */
+	bool allreduce;              /* distribute = allreduce: gradient steps (dist.c) */
+	double bucket_mb;            /* its bucket size in MiB */
 	struct loc loss_loc, optim_loc;
 };
 

@@ -508,3 +508,11 @@ fail:
 	nrt_data_free(d);
 	return NULL;
 }
+
+void nrt_data_set_shard(struct nrt_data *d, int rank, int world)
+{
+	if (world >= 1 && rank >= 0 && rank < world) {
+		d->opts.rank = rank;
+		d->opts.world = world;
+	}
+}

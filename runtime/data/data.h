@@ -75,6 +75,10 @@ void nrt_data_class_weights(const struct nrt_data *d, enum nrt_split s, float *w
  * split), to check that every rank reads the same data. */
 uint64_t nrt_data_hash(const struct nrt_data *d);
 
+/* Take the part of rank `rank` of `world` in the loaders started from now
+ * on (the driver evaluates the whole val split on every rank: 0 of 1). */
+void nrt_data_set_shard(struct nrt_data *d, int rank, int world);
+
 /* Sample i of split s (in listing order). */
 struct nrt_sample_info {
 	const char *path;              /* as in the label file (relative to the root) */

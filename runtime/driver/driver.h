@@ -29,6 +29,7 @@ struct nrt_driver_opts {
 	const char *resume;          /* a checkpoint, "last", or NULL (the section's `resume`) */
 	const char *log;             /* PREFIX: PREFIX.csv and PREFIX.jsonl; "none": no logs */
 	double max_bad;              /* fraction of bad samples tolerated (default 0.01) */
+	double comm_timeout;         /* seconds a collective of a distributed run may take (60) */
 	bool eval_only, quiet, strict, synthetic, print_config, no_checkpoint;
 };
 

@@ -28,6 +28,8 @@ static void usage(FILE *out, const char *argv0)
 		"  --no-checkpoint       write no checkpoints\n"
 		"  --strict              fail on the first bad sample (default: skip and count)\n"
 		"  --max-bad F           fail when more than F of a split is bad (default 0.01)\n"
+		"  --comm-timeout S      under mpirun: fail when a collective (gradient allreduce,\n"
+		"                        broadcast, barrier) takes longer than S seconds (default 60)\n"
 		"  --quiet               only the epoch lines and the final metrics\n"
 		"  --synthetic           train on seeded random batches instead of the data\n"
 		"                        (--steps N, default 1; prints the loss of each step)\n"
@@ -69,6 +71,7 @@ int nrt_driver_parse(int argc, char **argv, struct nrt_driver_opts *o, FILE *out
 	o->epochs = o->batch = o->seed = o->steps = o->workers = -1;
 	o->threads = 1;
 	o->max_bad = 0.01;
+	o->comm_timeout = 60;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -106,6 +109,15 @@ int nrt_driver_parse(int argc, char **argv, struct nrt_driver_opts *o, FILE *out
 				return 2;
 			}
 			o->max_bad = x;
+			i++;
+		} else if (!strcmp(a, "--comm-timeout")) {
+			char *end;
+			double x = v ? strtod(v, &end) : -1;
+			if (!v || *end || !(x > 0 && x <= 1e6)) {
+				fprintf(err, "--comm-timeout expects seconds > 0, got '%s'\n", v ? v : "");
+				return 2;
+			}
+			o->comm_timeout = x;
 			i++;
 		} else if (!strcmp(a, "--eval-only")) {
 			o->eval_only = true;

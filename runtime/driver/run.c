@@ -6,7 +6,16 @@
  * Reproducibility: the parameters come from (seed), dropout from (seed,
  * step), the epoch order and augmentations from (seed, epoch, position)
  * (runtime/data), so a run resumed from a checkpoint written after batch
- * k of an epoch continues exactly as the run that was not interrupted. */
+ * k of an epoch continues exactly as the run that was not interrupted.
+ *
+ * Under mpirun (runtime/comm/comm.h, docs/distributed.md) every rank runs
+ * this same loop on its shard of each epoch's order: the parameters and
+ * optimizer state come from rank 0 (broadcast after init or resume), the
+ * compiled train step sums the gradients, every data-dependent decision
+ * (end of data, a non-finite loss, a signal, a failed save) is agreed by
+ * a small allreduce of flags, every rank evaluates the whole val split
+ * (so schedules and early stopping agree), and only rank 0 prints, logs
+ * and writes checkpoints. */
 #define _POSIX_C_SOURCE 200809L
 #include "driver.h"
 
@@ -21,6 +30,7 @@
 
 #include <cJSON.h>
 
+#include "comm.h"
 #include "cpu.h"
 #include "data.h"
 #include "ref.h"
@@ -48,6 +58,9 @@ struct run {
 	int64_t classes;               /* the program's class dimension */
 	enum nrt_target target;        /* what the loader writes for the program's TARGET */
 	uint64_t program_hash;
+	struct nrt_comm *comm;
+	int rank, world;
+	bool comm_failed;              /* a collective failed: peers may hang, abort at the end */
 	uint64_t seed;
 	int64_t epochs;
 	struct nrt_ckpt_policy *ckpt;
@@ -125,6 +138,108 @@ static const float *output_of(const struct run *R)
 	return (const float *)R->c.region[NETRT_ACT] + R->p->output_offset;
 }
 
+/* ---------------------------------------------------------------- agreement */
+
+/* A collective failed: say so (naming the collective, the peer, the step). */
+static int comm_fail(struct run *R)
+{
+	R->comm_failed = true;
+	return fail(R, "%s", nrt_comm_error(R->comm));
+}
+
+/* v[0, n) = the sum over ranks (flags: > 0 when any rank set one).  One
+ * process: nothing.  -1 after a message when the collective failed. */
+static int agree(struct run *R, double *v, int n)
+{
+	if (R->world <= 1)
+		return 0;
+	nrt_comm_set_step(R->comm, R->c.step);
+	if (nrt_comm_allreduce_f64(R->comm, v, n, "agreement of flags"))
+		return comm_fail(R), -1;
+	return 0;
+}
+
+/* Every rank runs the same program on the same data, and each started:
+ * rank 0's hashes to all, a flag per rank (failed to start, other
+ * program, other data) summed.  0, or 1 after one message (rank 0). */
+static int agree_start(struct run *R, int local_rc)
+{
+	float h[8];
+	uint64_t mine[2] = { R->program_hash, R->data ? nrt_data_hash(R->data) : 0 };
+	double *f;
+	int rc = 0;
+
+	if (R->world <= 1)
+		return local_rc;
+	memcpy(h, mine, sizeof mine);
+	if (nrt_comm_bcast_f32(R->comm, h, 4, "program and data hashes"))
+		return comm_fail(R);
+	f = calloc((size_t)R->world * 3, sizeof *f);
+	if (!f)
+		return fail(R, "out of memory");
+	uint64_t theirs[2];
+	memcpy(theirs, h, sizeof theirs);
+	f[3 * R->rank] = local_rc != 0;
+	f[3 * R->rank + 1] = !local_rc && theirs[0] != mine[0];
+	f[3 * R->rank + 2] = !local_rc && theirs[1] != mine[1];
+	if (agree(R, f, 3 * R->world)) {
+		free(f);
+		return 1;
+	}
+	for (int r = 0; r < R->world; r++) {
+		if (f[3 * r] > 0)
+			rc = 1, R->rank == 0 && fail(R, "rank %d of %d could not start (its message above)",
+						    r, R->world);
+		else if (f[3 * r + 1] > 0)
+			rc = 1, R->rank == 0 && fail(R, "rank %d runs a different program than rank 0 "
+						    "(another .net file, batch or build): every rank "
+						    "must run the same binary", r);
+		else if (f[3 * r + 2] > 0)
+			rc = 1, R->rank == 0 && fail(R, "rank %d reads different data than rank 0 (the "
+						    "listing differs): every rank must see the same "
+						    "data files", r);
+	}
+	free(f);
+	return rc ? 1 : local_rc;
+}
+
+/* PARAM, STATE and OPT of rank 0 on every rank. */
+static int bcast_state(struct run *R)
+{
+	static const int regions[] = { NETRT_PARAM, NETRT_STATE, NETRT_OPT };
+	if (R->world <= 1)
+		return 0;
+	for (size_t i = 0; i < sizeof regions / sizeof regions[0]; i++)
+		if (nrt_comm_bcast_f32(R->comm, R->c.region[regions[i]],
+				       R->p->region_size[regions[i]], "parameters and optimizer state"))
+			return comm_fail(R);
+	return 0;
+}
+
+/* The epoch's train metrics averaged over the ranks (weighted by their
+ * samples; images/s summed). */
+static int average_train(struct run *R, struct nrt_scalars *sc, int64_t images)
+{
+	double v[NRT_SCALARS_MAX + 1];
+	if (R->world <= 1)
+		return 0;
+	for (int i = 0; i < sc->n; i++) {
+		bool tr = strncmp(sc->v[i].name, "train.", 6) == 0;
+		bool ips = strcmp(sc->v[i].name, "images/s") == 0;
+		v[i] = tr ? sc->v[i].value * (double)images : ips ? sc->v[i].value : 0;
+	}
+	v[sc->n] = (double)images;
+	if (agree(R, v, sc->n + 1))
+		return 1;
+	for (int i = 0; i < sc->n; i++) {
+		if (strncmp(sc->v[i].name, "train.", 6) == 0)
+			sc->v[i].value = v[sc->n] > 0 ? v[i] / v[sc->n] : sc->v[i].value;
+		else if (strcmp(sc->v[i].name, "images/s") == 0)
+			sc->v[i].value = v[i];
+	}
+	return 0;
+}
+
 /* The loss of the first `valid` samples of a padded batch: the batch's
  * loss less its data term over all samples plus the data term over the
  * valid ones (the reference loss kernels on the logits), so a
@@ -189,6 +304,7 @@ static int setup_ctx(struct run *R)
 		return fail(R, "out of memory (workspace of %zu bytes)", R->c.workspace_size);
 	R->c.seed = R->seed;
 	R->c.lr_scale = 1;
+	R->c.comm = R->comm;
 	return 0;
 }
 
@@ -228,6 +344,8 @@ static int open_data(struct run *R)
 	o.base_dir = R->base_dir;
 	o.strict = R->o->strict;
 	o.max_bad_fraction = R->o->max_bad;
+	o.rank = R->rank;
+	o.world = R->world;
 	if (R->o->workers >= 0)
 		o.workers_override = (int)R->o->workers;
 	R->data = nrt_data_open(R->data_cfg, &o, R->err, sizeof R->err);
@@ -314,7 +432,7 @@ static int open_log(struct run *R)
 	char csv[4200], jsonl[4200], last[4096];
 	const char *prefix = R->o->log;
 
-	if (prefix && !strcmp(prefix, "none"))
+	if ((prefix && !strcmp(prefix, "none")) || R->rank != 0)
 		return 0;
 	if (!prefix) {
 		/* beside the checkpoints: PREFIX-last.safetensors -> PREFIX-log.csv */
@@ -401,7 +519,9 @@ static int evaluate(struct run *R, enum nrt_split s, struct nrt_metrics *m, stru
 	nrt_metrics_reset(m);
 	if (nrt_data_count(R->data, s) == 0)
 		return 0;
+	nrt_data_set_shard(R->data, 0, 1);   /* every rank evaluates the whole split */
 	l = nrt_loader_start_args(R->data, &a, R->err, sizeof R->err);
+	nrt_data_set_shard(R->data, R->rank, R->world);
 	if (!l)
 		return fail(R, "%s", R->err);
 	while ((rc = nrt_loader_next(l, R->c.region[NETRT_INPUT], R->c.region[NETRT_TARGET], &valid,
@@ -433,11 +553,15 @@ static int evaluate(struct run *R, enum nrt_split s, struct nrt_metrics *m, stru
 static int save_last(struct run *R, struct nrt_ckpt_meta *m, int64_t epoch, int64_t batch_in_epoch)
 {
 	char path[4096];
+	double bad = 0;
 	if (!R->ckpt)
 		return 0;
 	fill_meta(R, m, epoch, batch_in_epoch);
-	if (nrt_ckpt_policy_save_last(R->ckpt, R->p, R->c.region, m, R->err, sizeof R->err))
-		return fail(R, "%s", R->err);
+	if (R->rank == 0 &&
+	    nrt_ckpt_policy_save_last(R->ckpt, R->p, R->c.region, m, R->err, sizeof R->err))
+		bad = 1, fail(R, "%s", R->err);
+	if (agree(R, &bad, 1) || bad > 0)   /* also the barrier after the write */
+		return 1;
 	if (!R->o->quiet)
 		printf("saved %s (epoch %lld, batch %lld, step %lld)\n",
 		       nrt_ckpt_policy_path(R->ckpt, "last", 0, path, sizeof path),
@@ -482,17 +606,47 @@ static int train_epoch(struct run *R, int64_t epoch, int64_t start, struct nrt_p
 	if (!l)
 		return fail(R, "%s", R->err), STOP_FAIL;
 	nrt_metrics_reset(R->mtrain);
-	while ((rc = nrt_loader_next(l, R->c.region[NETRT_INPUT], R->c.region[NETRT_TARGET], &valid,
-				     R->err, sizeof R->err)) == 0) {
+	for (;;) {
+		double f[2];
+		rc = nrt_loader_next(l, R->c.region[NETRT_INPUT], R->c.region[NETRT_TARGET], &valid,
+				     R->err, sizeof R->err);
+		f[0] = rc > 0, f[1] = rc < 0;   /* the end of the data and a failure, agreed */
+		if (agree(R, f, 2)) {
+			status = STOP_FAIL;
+			break;
+		}
+		if (rc == 0 && f[1] > 0) {
+			fail(R, "another rank failed to load its batch (its message above)");
+			status = STOP_FAIL;
+			break;
+		}
+		if (rc == 0 && f[0] > 0)
+			rc = 1;
+		if (rc != 0)
+			break;
 		R->c.step++;
 		R->c.lr_scale = nrt_sched_scale(R->sched, R->c.step);
+		nrt_comm_set_step(R->comm, R->c.step);
 		if ((rc = netc_train_step(&R->c)) != 0) {
-			fail(R, "a kernel failed at step %lld: %s", (long long)R->c.step, strerror(rc));
+			if (R->world > 1 && nrt_comm_error(R->comm)[0])
+				comm_fail(R);
+			else
+				fail(R, "a kernel failed at step %lld: %s", (long long)R->c.step,
+				     strerror(rc));
 			status = STOP_FAIL;
 			break;
 		}
 		k++;
 		double loss = loss_of(R);
+		f[0] = !isfinite(loss), f[1] = interrupted;
+		if (agree(R, f, 2)) {
+			status = STOP_FAIL;
+			break;
+		}
+		if (f[1] > 0)
+			interrupted = 1;
+		if (f[0] > 0 && isfinite(loss))
+			loss = NAN;   /* another rank's loss is not finite: stop everywhere */
 		if (!isfinite(loss)) {
 			char path[4096];
 			const char *last = R->ckpt ? nrt_ckpt_policy_path(R->ckpt, "last", 0, path,
@@ -574,6 +728,9 @@ static int train(struct run *R)
 		if (nrt_sched_load_meta(R->sched, &meta, R->err, sizeof R->err) ||
 		    nrt_early_load_meta(&R->early, &meta, R->err, sizeof R->err))
 			return fail(R, "cannot resume from %s: %s", from, R->err);
+		if (meta.batch_in_epoch > 0 && R->world > 1 && !R->o->quiet)
+			printf("resume: batch %lld counts batches of rank 0's shard\n",
+			       (long long)meta.batch_in_epoch);
 		R->c.step = meta.step;
 		start_epoch = meta.epoch;
 		start_batch = meta.batch_in_epoch;
@@ -581,6 +738,8 @@ static int train(struct run *R)
 			printf("resumed from %s: epoch %lld, batch %lld, step %lld\n", from,
 			       (long long)meta.epoch, (long long)meta.batch_in_epoch, (long long)meta.step);
 	}
+	if (bcast_state(R))
+		return 1;
 	if (R->o->eval_only) {
 		if (!from)
 			return fail(R, "--eval-only needs a checkpoint: --resume FILE or a section that "
@@ -588,7 +747,7 @@ static int train(struct run *R)
 		return final_report(R);
 	}
 
-	int64_t spe = nrt_data_count(R->data, NRT_TRAIN) / R->p->batch;
+	int64_t spe = nrt_data_count(R->data, NRT_TRAIN) / (R->p->batch * R->world);
 	nrt_progress_init(&pr, stdout, -1, R->epochs, spe);
 	for (int64_t e = start_epoch + 1; e <= R->epochs && status == GO_ON; e++) {
 		struct nrt_scalars sc;
@@ -607,6 +766,8 @@ static int train(struct run *R)
 		nrt_metrics_export(R->mtrain, "train", &sc);
 		double t1 = nrt_now();
 		nrt_scalars_set(&sc, "images/s", (double)images / (t1 - t0 > 0 ? t1 - t0 : 1e-9));
+		if (average_train(R, &sc, images))
+			return 1;
 		if (evaluate(R, NRT_VAL, R->mval, &sc))
 			return 1;
 		nrt_scalars_set(&sc, "time", nrt_now() - t0);
@@ -614,10 +775,14 @@ static int train(struct run *R)
 		    nrt_early_epoch_end(&R->early, &sc, &stop, R->err, sizeof R->err))
 			return fail(R, "%s", R->err);
 		if (R->ckpt) {
+			double bad = 0;
 			fill_meta(R, &meta, e, 0);
-			if (nrt_ckpt_policy_epoch_end(R->ckpt, R->p, R->c.region, &meta, &sc,
+			if (R->rank == 0 &&
+			    nrt_ckpt_policy_epoch_end(R->ckpt, R->p, R->c.region, &meta, &sc,
 						      e == R->epochs || stop, &saved, R->err, sizeof R->err))
-				return fail(R, "%s", R->err);
+				bad = 1, fail(R, "%s", R->err);
+			if (agree(R, &bad, 1) || bad > 0)   /* the barrier after the write */
+				return 1;
 		}
 		if (R->log && nrt_log_epoch(R->log, &sc, R->err, sizeof R->err))
 			return fail(R, "%s", R->err);
@@ -714,6 +879,78 @@ static void teardown(struct run *R)
 	cJSON_Delete(R->cfg);
 }
 
+/* Under mpirun: a program built for allreduce, and only rank 0 prints
+ * (stdout of the others goes to /dev/null; errors still reach stderr). */
+static int check_world(struct run *R)
+{
+	const cJSON *d = get(R->train_cfg, "distribute");
+	const char *kind = str_or(d, "kind", "local");
+
+	if (R->world <= 1)
+		return 0;
+	if (strcmp(kind, "allreduce") != 0) {
+		if (R->rank == 0)
+			fail(R, "started by mpirun with %d ranks, but the train section says "
+			     "distribute = %s%s: build it with distribute = allreduce", R->world, kind,
+			     strcmp(kind, "local") ? " (not implemented yet)" : "");
+		return 1;
+	}
+	if (R->rank != 0 && !freopen("/dev/null", "w", stdout))
+		return fail(R, "cannot silence the output of rank %d", R->rank);
+	return 0;
+}
+
+static int run(struct run *R)
+{
+	const struct nrt_driver_opts *o = R->o;
+	const struct netrt_program *p = R->p;
+	int rc;
+
+	R->cfg = cJSON_Parse(p->config ? p->config : "{}");
+	if (!R->cfg)
+		return fail(R, "the program's configuration is not valid JSON (rebuild it)");
+	R->data_cfg = get(R->cfg, "data");
+	R->train_cfg = get(R->cfg, "train");
+	R->base_dir = o->data_root ? o->data_root : str_or(R->cfg, "base_dir", ".");
+	R->seed = o->seed >= 0 ? (uint64_t)o->seed : (uint64_t)num_or(R->train_cfg, "seed", 1);
+	R->epochs = o->epochs > 0 ? o->epochs : (int64_t)num_or(R->train_cfg, "epochs", 1);
+	R->program_hash = program_hash(p);
+	if (check_world(R))
+		return 1;
+
+	rc = setup_ctx(R);
+	if (rc == 0 && o->synthetic) {
+		rc = agree_start(R, rc);
+		if (rc == 0)
+			rc = synthetic(R);
+	} else if (rc == 0) {
+		if (!cJSON_IsObject(R->data_cfg))
+			rc = fail(R, "the train section names no data section (use --synthetic)");
+		if (rc == 0)
+			rc = open_data(R);
+		if (rc == 0) {
+			fill_class_weights(R);
+			if ((rc = netc_init(&R->c)) != 0)
+				rc = fail(R, "initialisation failed: %s", strerror(rc));
+		}
+		if (rc == 0)
+			rc = setup_train_rt(R, nrt_data_count(R->data, NRT_TRAIN) /
+					    (p->batch * R->world));
+		if (rc == 0 && !o->eval_only)
+			rc = open_log(R);
+		rc = agree_start(R, rc);
+		if (rc == 0) {
+			struct sigaction sa;
+			memset(&sa, 0, sizeof sa);
+			sa.sa_handler = on_signal;
+			sigaction(SIGINT, &sa, NULL);
+			sigaction(SIGTERM, &sa, NULL);
+			rc = train(R);
+		}
+	}
+	return rc;
+}
+
 int nrt_driver_run(const char *argv0, const struct nrt_driver_opts *o)
 {
 	static struct run R;
@@ -724,6 +961,7 @@ int nrt_driver_run(const char *argv0, const struct nrt_driver_opts *o)
 	R.argv0 = argv0;
 	R.o = o;
 	R.p = p;
+	R.world = 1;
 	if (p->abi_version != NETRT_ABI_VERSION)
 		return fail(&R, "generated code of ABI %d, driver of ABI %d", p->abi_version,
 			    NETRT_ABI_VERSION);
@@ -736,43 +974,15 @@ int nrt_driver_run(const char *argv0, const struct nrt_driver_opts *o)
 			"got --batch %lld\n", argv0, (long long)p->batch, (long long)o->batch);
 		return 2;
 	}
-	R.cfg = cJSON_Parse(p->config ? p->config : "{}");
-	if (!R.cfg)
-		return fail(&R, "the program's configuration is not valid JSON (rebuild it)");
-	R.data_cfg = get(R.cfg, "data");
-	R.train_cfg = get(R.cfg, "train");
-	R.base_dir = o->data_root ? o->data_root : str_or(R.cfg, "base_dir", ".");
-	R.seed = o->seed >= 0 ? (uint64_t)o->seed : (uint64_t)num_or(R.train_cfg, "seed", 1);
-	R.epochs = o->epochs > 0 ? o->epochs : (int64_t)num_or(R.train_cfg, "epochs", 1);
-	R.program_hash = program_hash(p);
-
-	rc = setup_ctx(&R);
-	if (rc == 0 && o->synthetic) {
-		rc = synthetic(&R);
-	} else if (rc == 0) {
-		if (!cJSON_IsObject(R.data_cfg))
-			rc = fail(&R, "the train section names no data section (use --synthetic)");
-		if (rc == 0)
-			rc = open_data(&R);
-		if (rc == 0) {
-			fill_class_weights(&R);
-			if ((rc = netc_init(&R.c)) != 0)
-				rc = fail(&R, "initialisation failed: %s", strerror(rc));
-		}
-		if (rc == 0)
-			rc = setup_train_rt(&R, nrt_data_count(R.data, NRT_TRAIN) / p->batch);
-		if (rc == 0 && !o->eval_only)
-			rc = open_log(&R);
-		if (rc == 0) {
-			struct sigaction sa;
-			memset(&sa, 0, sizeof sa);
-			sa.sa_handler = on_signal;
-			sigaction(SIGINT, &sa, NULL);
-			sigaction(SIGTERM, &sa, NULL);
-			rc = train(&R);
-		}
-	}
+	R.comm = nrt_comm_open(o->comm_timeout, R.err, sizeof R.err);
+	if (!R.comm)
+		return fail(&R, "%s", R.err);
+	R.rank = nrt_comm_rank(R.comm);
+	R.world = nrt_comm_world(R.comm);
+	rc = run(&R);
+	fflush(stdout);
 	teardown(&R);
+	nrt_comm_close(R.comm, R.comm_failed);
 	return rc;
 }
 

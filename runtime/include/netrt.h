@@ -36,6 +36,7 @@ struct netrt_ctx {
 	struct nrt_pool *pool;         /* threads (NULL: the calling thread) */
 	void *workspace;               /* scratch of conv kernels */
 	size_t workspace_size;         /* its bytes: netc_workspace_size(threads) or more */
+	void *comm;                    /* struct nrt_comm (runtime/comm/comm.h); NULL: one process */
 };
 
 /* What the targets hold, for a driver that makes up batches. */
@@ -76,7 +77,7 @@ struct netrt_program {
 	int64_t class_weights_offset;  /* the class weights in CONST, -1: none */
 };
 
-enum { NETRT_ABI_VERSION = 2 };
+enum { NETRT_ABI_VERSION = 3 };
 
 /* Helpers generated code calls (runtime/driver/rt.c, in libnetrt.a).
  * The initialisers of compiler/train/steps.def: element i from Philox
@@ -85,6 +86,16 @@ void netrt_init_uniform_f32(float *y, int64_t n, double lo, double hi, uint64_t 
 			    uint32_t stream);
 void netrt_init_normal_f32(float *y, int64_t n, double mean, double std, uint64_t seed,
 			   uint32_t stream);
+
+/* The gradient steps of a distributed train step (runtime/comm/grad.c):
+ * grad_ready starts a non-blocking sum over the ranks of GRAD[offset,
+ * offset + count) as soon as the backward pass has written it; grad_sync
+ * (before the update) waits for every started one and divides GRAD[0,
+ * count) by the world size.  Both do nothing when ctx->comm is NULL or
+ * its world is 1.  0, or an errno value (ETIMEDOUT: a peer did not take
+ * part within the deadline; the message is nrt_comm_error(ctx->comm)). */
+int netrt_grad_ready(struct netrt_ctx *ctx, int64_t offset, int64_t count);
+int netrt_grad_sync(struct netrt_ctx *ctx, int64_t count);
 
 /* Symbols of the generated module, as the driver sees them. */
 int netc_init(struct netrt_ctx *c);

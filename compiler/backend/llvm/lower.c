@@ -76,7 +76,8 @@ void nl_return_if_error(struct lower *L, LLVMValueRef rc)
 }
 
 /* struct netrt_ctx (netrt.h), field by field. */
-enum { CTX_REGION, CTX_SEED, CTX_STEP, CTX_LR_SCALE, CTX_POOL, CTX_WS, CTX_WS_SIZE, CTX_NFIELDS };
+enum { CTX_REGION, CTX_SEED, CTX_STEP, CTX_LR_SCALE, CTX_POOL, CTX_WS, CTX_WS_SIZE, CTX_COMM,
+       CTX_NFIELDS };
 
 static void make_types(struct lower *L)
 {
@@ -95,6 +96,7 @@ static void make_types(struct lower *L)
 	f[CTX_POOL] = L->ptr;
 	f[CTX_WS] = L->ptr;
 	f[CTX_WS_SIZE] = L->i64;
+	f[CTX_COMM] = L->ptr;
 	L->ctx_ty = LLVMStructCreateNamed(L->C, "struct.netrt_ctx");
 	LLVMStructSetBody(L->ctx_ty, f, CTX_NFIELDS, 0);
 }

@@ -449,6 +449,17 @@ bool nl_step(struct lower *L, const struct tstep *s)
 		ref(L, s, L->vd, args, 11);
 		return true;
 	}
+	case TS_GRAD_READY: {   /* runtime/comm/grad.c */
+		LLVMValueRef args[3] = { L->ctx, nl_i64(L, P->bufs[s->buf[0]].offset),
+					 nl_i64(L, a->count.count) };
+		nl_return_if_error(L, call(L, "netrt_grad_ready", L->i32, args, 3));
+		return true;
+	}
+	case TS_GRAD_SYNC: {
+		LLVMValueRef args[2] = { L->ctx, nl_i64(L, a->count.count) };
+		nl_return_if_error(L, call(L, "netrt_grad_sync", L->i32, args, 2));
+		return true;
+	}
 	case TS_ZERO: case TS_ACC: case TS_INIT_CONST: case TS_EW:   /* loops.c */
 	case TS_COUNT:
 		break;

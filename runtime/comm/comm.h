@@ -1,0 +1,81 @@
+/* comm.h - the communication layer of data-parallel training: one
+ * interface over a `local` implementation (one process, world 1, every
+ * collective a no-op, no MPI at run time) and an `mpi` one (mpi.c, built
+ * when configure found MPI).
+ *
+ * Every collective has a deadline: the MPI implementation starts the
+ * non-blocking form and polls it with MPI_Test until `timeout` seconds
+ * passed, then fails with a message naming the collective, the peer when
+ * it is known (world 2: the other rank) and the step (nrt_comm_set_step).
+ * Functions return 0 or an errno value (ETIMEDOUT, EIO) with the message
+ * in nrt_comm_error(); they never print and never exit. */
+#ifndef NRT_COMM_H
+#define NRT_COMM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct nrt_comm;
+
+/* One implementation: the functions behind the nrt_comm_* calls. */
+struct nrt_comm_ops {
+	int (*barrier)(struct nrt_comm *c, const char *what);
+	int (*bcast_f32)(struct nrt_comm *c, float *x, int64_t n, const char *what);
+	int (*allreduce_f32)(struct nrt_comm *c, float *x, int64_t n, const char *what);
+	int (*allreduce_f64)(struct nrt_comm *c, double *x, int64_t n, const char *what);
+	/* start a sum of x[0, n) in place; *req identifies it for wait */
+	int (*iallreduce_f32)(struct nrt_comm *c, float *x, int64_t n, int *req);
+	/* progress the started ones without waiting (0, or an error) */
+	int (*poll)(struct nrt_comm *c);
+	/* wait for every started one */
+	int (*wait_all)(struct nrt_comm *c, const char *what);
+	/* failed: the run ends on an error (MPI_Abort as the last resort) */
+	void (*close)(struct nrt_comm *c, bool failed);
+};
+
+enum { NRT_COMM_ERRN = 512 };
+
+struct nrt_comm {
+	const struct nrt_comm_ops *ops;
+	const char *kind;              /* "local" or "mpi" */
+	int rank, world;
+	double timeout;                /* seconds a collective may take */
+	int64_t step;                  /* for messages */
+	void *impl;
+	char err[NRT_COMM_ERRN];
+};
+
+/* Started by mpirun / srun (OMPI_COMM_WORLD_SIZE, PMIX_RANK or PMI_SIZE
+ * in the environment)? */
+bool nrt_comm_launched(void);
+
+/* The MPI implementation when the process was launched by mpirun and MPI
+ * was built in, else the local one.  timeout <= 0: 60 s.  NULL with a
+ * message in err (MPI launch without MPI built in, MPI_Init failing). */
+struct nrt_comm *nrt_comm_open(double timeout, char *err, size_t errlen);
+/* The local implementation alone (world 1). */
+struct nrt_comm *nrt_comm_local(void);
+#ifdef HAVE_MPI
+struct nrt_comm *nrt_comm_mpi_open(double timeout, char *err, size_t errlen);
+#endif
+/* End MPI (failed: abort the job) and free c.  NULL is fine. */
+void nrt_comm_close(struct nrt_comm *c, bool failed);
+
+static inline int nrt_comm_rank(const struct nrt_comm *c) { return c ? c->rank : 0; }
+static inline int nrt_comm_world(const struct nrt_comm *c) { return c ? c->world : 1; }
+static inline void nrt_comm_set_step(struct nrt_comm *c, int64_t step) { if (c) c->step = step; }
+static inline const char *nrt_comm_error(const struct nrt_comm *c) { return c ? c->err : ""; }
+
+int nrt_comm_barrier(struct nrt_comm *c, const char *what);
+/* x[0, n) of rank 0 into every rank's x. */
+int nrt_comm_bcast_f32(struct nrt_comm *c, float *x, int64_t n, const char *what);
+/* x = the sum over ranks of x, in place. */
+int nrt_comm_allreduce_f32(struct nrt_comm *c, float *x, int64_t n, const char *what);
+int nrt_comm_allreduce_f64(struct nrt_comm *c, double *x, int64_t n, const char *what);
+/* Non-blocking sum of a float range: start, then wait for all started. */
+int nrt_comm_iallreduce_f32(struct nrt_comm *c, float *x, int64_t n, int *req);
+int nrt_comm_poll(struct nrt_comm *c);
+int nrt_comm_wait_all(struct nrt_comm *c, const char *what);
+
+#endif

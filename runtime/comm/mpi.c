@@ -1,0 +1,226 @@
+/* mpi.c - the MPI communication layer (comm.h): MPI_COMM_WORLD with
+ * MPI_ERRORS_RETURN, every call's result checked, every collective
+ * started non-blocking and polled with MPI_Test until the deadline, so a
+ * dead or stopped peer gives an error naming the collective instead of a
+ * hang.  Compiled only when configure found MPI. */
+#define _POSIX_C_SOURCE 200809L
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+#include "comm.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum { CHUNK = 1 << 28 };      /* elements per MPI call (counts are int) */
+
+struct mpi_impl {
+	MPI_Request *req;      /* started non-blocking sums (gradient buckets) */
+	int nreq, capreq;
+	int64_t elems;         /* their elements, for messages */
+};
+
+static double now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* "the other rank (1)" in a world of 2; "a rank" otherwise. */
+static void peer(const struct nrt_comm *c, char *b, size_t n)
+{
+	if (c->world == 2)
+		snprintf(b, n, "rank %d", 1 - c->rank);
+	else
+		snprintf(b, n, "one of the %d other ranks", c->world - 1);
+}
+
+static int mpi_fail(struct nrt_comm *c, int rc, const char *call, const char *what)
+{
+	char s[MPI_MAX_ERROR_STRING], p[64];
+	int len = 0;
+	if (MPI_Error_string(rc, s, &len) != MPI_SUCCESS)
+		snprintf(s, sizeof s, "error %d", rc);
+	peer(c, p, sizeof p);
+	snprintf(c->err, sizeof c->err, "rank %d: %s (%s) failed at step %lld: %s (is %s gone?)",
+		 c->rank, call, what, (long long)c->step, s, p);
+	return EIO;
+}
+
+static int timed_out(struct nrt_comm *c, const char *call, const char *what)
+{
+	char p[64];
+	peer(c, p, sizeof p);
+	snprintf(c->err, sizeof c->err, "rank %d: %s (%s) did not complete within %g s at step %lld: "
+		 "%s did not take part (dead or stopped); --comm-timeout sets the limit",
+		 c->rank, call, what, c->timeout, (long long)c->step, p);
+	return ETIMEDOUT;
+}
+
+/* Poll requests r[0, n) until all completed or the deadline passed. */
+static int wait_reqs(struct nrt_comm *c, MPI_Request *r, int n, const char *call, const char *what)
+{
+	double end = now() + c->timeout;
+	for (int i = 0; i < n; i++) {
+		for (unsigned spin = 0;; spin++) {
+			int done = 0, rc = MPI_Test(&r[i], &done, MPI_STATUS_IGNORE);
+			if (rc != MPI_SUCCESS)
+				return mpi_fail(c, rc, call, what);
+			if (done)
+				break;
+			if ((spin & 63) == 63 && now() > end)
+				return timed_out(c, call, what);
+		}
+	}
+	return 0;
+}
+
+static int m_barrier(struct nrt_comm *c, const char *what)
+{
+	MPI_Request r;
+	int rc = MPI_Ibarrier(MPI_COMM_WORLD, &r);
+	if (rc != MPI_SUCCESS)
+		return mpi_fail(c, rc, "MPI_Ibarrier", what);
+	return wait_reqs(c, &r, 1, "barrier", what);
+}
+
+static int m_bcast(struct nrt_comm *c, float *x, int64_t n, const char *what)
+{
+	for (int64_t o = 0; o < n; o += CHUNK) {
+		MPI_Request r;
+		int k = (int)(n - o < CHUNK ? n - o : CHUNK);
+		int rc = MPI_Ibcast(x + o, k, MPI_FLOAT, 0, MPI_COMM_WORLD, &r);
+		if (rc != MPI_SUCCESS)
+			return mpi_fail(c, rc, "MPI_Ibcast", what);
+		if ((rc = wait_reqs(c, &r, 1, "broadcast", what)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int sum(struct nrt_comm *c, void *x, int64_t n, MPI_Datatype t, size_t sz, const char *what)
+{
+	for (int64_t o = 0; o < n; o += CHUNK) {
+		MPI_Request r;
+		int k = (int)(n - o < CHUNK ? n - o : CHUNK);
+		int rc = MPI_Iallreduce(MPI_IN_PLACE, (char *)x + (size_t)o * sz, k, t, MPI_SUM,
+					MPI_COMM_WORLD, &r);
+		if (rc != MPI_SUCCESS)
+			return mpi_fail(c, rc, "MPI_Iallreduce", what);
+		if ((rc = wait_reqs(c, &r, 1, "allreduce", what)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int m_sum_f32(struct nrt_comm *c, float *x, int64_t n, const char *what)
+{
+	return sum(c, x, n, MPI_FLOAT, sizeof *x, what);
+}
+
+static int m_sum_f64(struct nrt_comm *c, double *x, int64_t n, const char *what)
+{
+	return sum(c, x, n, MPI_DOUBLE, sizeof *x, what);
+}
+
+static int m_isum(struct nrt_comm *c, float *x, int64_t n, int *req)
+{
+	struct mpi_impl *m = c->impl;
+	for (int64_t o = 0; o < n; o += CHUNK) {
+		int k = (int)(n - o < CHUNK ? n - o : CHUNK), rc;
+		if (m->nreq == m->capreq) {
+			int cap = m->capreq ? 2 * m->capreq : 64;
+			MPI_Request *v = realloc(m->req, (size_t)cap * sizeof *v);
+			if (!v) {
+				snprintf(c->err, sizeof c->err, "rank %d: out of memory", c->rank);
+				return ENOMEM;
+			}
+			m->req = v;
+			m->capreq = cap;
+		}
+		rc = MPI_Iallreduce(MPI_IN_PLACE, x + o, k, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD,
+				    &m->req[m->nreq]);
+		if (rc != MPI_SUCCESS)
+			return mpi_fail(c, rc, "MPI_Iallreduce", "gradient bucket");
+		*req = m->nreq++;
+		m->elems += k;
+	}
+	return 0;
+}
+
+/* Let started sums progress (Open MPI moves them on inside MPI calls). */
+static int m_poll(struct nrt_comm *c)
+{
+	struct mpi_impl *m = c->impl;
+	int flag = 0, rc;
+	if (m->nreq == 0)
+		return 0;
+	rc = MPI_Testall(m->nreq, m->req, &flag, MPI_STATUSES_IGNORE);
+	return rc == MPI_SUCCESS ? 0 : mpi_fail(c, rc, "MPI_Testall", "gradient buckets");
+}
+
+static int m_wait(struct nrt_comm *c, const char *what)
+{
+	struct mpi_impl *m = c->impl;
+	char w[160];
+	int rc;
+	snprintf(w, sizeof w, "%s: %d buckets, %.1f MB", what, m->nreq, (double)m->elems * 4 / 1e6);
+	rc = wait_reqs(c, m->req, m->nreq, "allreduce", w);
+	if (rc == 0)
+		m->nreq = 0, m->elems = 0;
+	return rc;
+}
+
+static void m_close(struct nrt_comm *c, bool failed)
+{
+	struct mpi_impl *m = c->impl;
+	if (failed && c->world > 1)
+		MPI_Abort(MPI_COMM_WORLD, 1);   /* the message was printed; peers may hang */
+	else
+		MPI_Finalize();
+	if (m)
+		free(m->req);
+	free(m);
+	free(c);
+}
+
+static const struct nrt_comm_ops mpi_ops = {
+	m_barrier, m_bcast, m_sum_f32, m_sum_f64, m_isum, m_poll, m_wait, m_close,
+};
+
+struct nrt_comm *nrt_comm_mpi_open(double timeout, char *err, size_t errlen)
+{
+	struct nrt_comm *c = calloc(1, sizeof *c);
+	struct mpi_impl *m = calloc(1, sizeof *m);
+	int rc, inited = 0;
+
+	if (!c || !m) {
+		free(c), free(m);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (MPI_Initialized(&inited) != MPI_SUCCESS || (!inited && MPI_Init(NULL, NULL) != MPI_SUCCESS)) {
+		free(c), free(m);
+		snprintf(err, errlen, "MPI_Init failed (started by mpirun, but MPI cannot start)");
+		return NULL;
+	}
+	if ((rc = MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN)) != MPI_SUCCESS ||
+	    (rc = MPI_Comm_rank(MPI_COMM_WORLD, &c->rank)) != MPI_SUCCESS ||
+	    (rc = MPI_Comm_size(MPI_COMM_WORLD, &c->world)) != MPI_SUCCESS) {
+		snprintf(err, errlen, "MPI set-up failed (error %d)", rc);
+		MPI_Abort(MPI_COMM_WORLD, 1);
+		free(c), free(m);
+		return NULL;
+	}
+	c->ops = &mpi_ops;
+	c->kind = "mpi";
+	c->timeout = timeout;
+	c->impl = m;
+	return c;
+}

@@ -1,0 +1,38 @@
+#!/bin/sh
+# kill.sh - kill -9 of rank 1 in the middle of an epoch: rank 0 exits non
+# zero within --comm-timeout (5 s) with a message naming rank 1, and no
+# process of the run is left.
+. "$abs_top_srcdir/tests/mpi/common.sh"
+build 32 "$tmp/m32"
+cd "$tmp" || exit 99
+MPI_GUARD=60 mpi -np 2 ./m32 --data-root "$data" --log none --comm-timeout 5 --epochs 50 \
+	>"$tmp/out" 2>&1 &
+run=$!
+# wait for training to be under way, then kill rank 1
+i=0
+while ! grep -q "step [1-9][0-9]*/" "$tmp/out" 2>/dev/null; do
+	i=$((i + 1)); [ $i -lt 300 ] || { kill $run; fail "training did not start"; }
+	sleep 0.1
+done
+pids=`pgrep -f "$tmp/m32|\./m32 --data-root $data" | sort -n`
+r1=""
+for p in $pids; do
+	if tr '\0' '\n' < /proc/$p/environ 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=1"; then r1=$p; fi
+done
+[ -n "$r1" ] || { kill $run; fail "rank 1 not found"; }
+kill -9 "$r1"
+wait $run
+rc=$?
+cat "$tmp/out"
+[ $rc -ne 0 ] || fail "exit status 0 after rank 1 died"
+[ $rc -ne 124 ] || fail "it hung past the guard (timeout)"
+grep -q "rank 1" "$tmp/out" || fail "no message naming rank 1"
+for p in $pids; do   # mpirun takes a moment to reap the ranks
+	i=0
+	while [ -d /proc/$p ] && [ "`ps -o stat= -p $p`" != Z ] && [ $i -lt 100 ]; do
+		i=$((i + 1)); sleep 0.1
+	done
+	[ ! -d /proc/$p ] || [ "`ps -o stat= -p $p`" = Z ] ||
+		{ ps -o pid,stat,cmd -p $p; fail "process $p is left"; }
+done
+echo "PASS: rank 1 killed: exit $rc, rank 1 named, no process left"
