@@ -782,8 +782,10 @@ static struct value *eval_ident(struct sema *S, struct env *E, const struct ast 
 		L->op = op;
 		return sema_layer_value(S, L, n->loc);
 	}
-	if (strcmp(n->name, "world") == 0)
+	if (strcmp(n->name, "world") == 0) {
+		S->world_used = true;
 		return val_int(S->A, S->world, n->loc);
+	}
 	struct value *v = val_new(S->A, V_SYM, n->loc);
 	v->s = n->name;
 	return v;

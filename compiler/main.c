@@ -66,6 +66,9 @@ static void usage(FILE *out)
 	      "  --dump-after=PASS  build: print the graph after PASS (fold, cse, dce) or the\n"
 	      "                     training program after PASS (autodiff, bnfold, fuse, layout)\n"
 	      "  --no-opt           build: no graph or program passes, no memory planning\n"
+	      "  --world N          the number of ranks `world` evaluates to (default 1)\n"
+	      "  --cluster slurm    build: also write OUT.slurm, a batch script for --world N ranks\n"
+	      "                     (--tasks-per-node T, default 1)\n"
 	      "  -h, --help         this help; `netc COMMAND --help` for one command\n"
 	      "  --version          print the version\n"
 	      "\nenvironment: NETC_PATH (colon-separated import folders), NETC_STDLIB (the stdlib folder)\n",
@@ -101,7 +104,8 @@ static void cmd_usage(FILE *out, const struct cmd *c)
 		fputs("\noptions: -I DIR, --error-limit N, -o OUT, --batch N, --target-cpu CPU,\n"
 		      "  --target-features +F,-G (default: the host's), --dump-after=PASS,\n"
 		      "  --no-opt (no graph passes, no bnfold or fuse; every activation buffer its own\n"
-		      "  range: no memory planning)\n", out);
+		      "  range: no memory planning), --world N (what `world` is; default 1),\n"
+		      "  --cluster slurm (also write OUT.slurm for N ranks; --tasks-per-node T)\n", out);
 		return;
 	}
 	fputs("\noptions: -I DIR, --error-limit N, --dump-graph, -o FILE (graph)\n", out);
@@ -279,6 +283,48 @@ static int build(struct arena *A, struct diag_ctx *D, struct sema *S, const char
 #endif
 }
 
+/* netc build --cluster slurm: OUT.slurm beside the executable, a batch
+ * script that starts `world` ranks (tasks_per_node per node) with srun. */
+static int write_slurm(const char *out, long long world, long long per_node, bool world_used)
+{
+	char path[4096];
+	const char *base = strrchr(out, '/') ? strrchr(out, '/') + 1 : out;
+	long long nodes = (world + per_node - 1) / per_node;
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s.slurm", out);
+	f = fopen(path, "w");
+	if (!f) {
+		fprintf(stderr, "netc build: cannot write %s: %m\n", path);
+		return EXIT_INPUT;
+	}
+	fprintf(f,
+		"#!/bin/bash\n"
+		"# %s.slurm - written by netc build --cluster slurm: %lld rank%s, %lld per node.\n"
+		"# sbatch %s.slurm [program flags]; each rank gets SLURM_CPUS_PER_TASK threads.\n"
+		"%s"
+		"#SBATCH --job-name=%s\n"
+		"#SBATCH --nodes=%lld\n"
+		"#SBATCH --ntasks=%lld\n"
+		"#SBATCH --ntasks-per-node=%lld\n"
+		"#SBATCH --cpus-per-task=1\n"
+		"#SBATCH --output=%s-%%j.out\n"
+		"set -e\n"
+		"cd \"${SLURM_SUBMIT_DIR:-.}\"\n"
+		"# srun starts the ranks through PMIx; with Open MPI's launcher instead:\n"
+		"#   mpirun -np \"$SLURM_NTASKS\" ./%s --threads \"${SLURM_CPUS_PER_TASK:-1}\" \"$@\"\n"
+		"srun --mpi=pmix ./%s --threads \"${SLURM_CPUS_PER_TASK:-1}\" \"$@\"\n",
+		base, world, world == 1 ? "" : "s", per_node, base,
+		world_used ? "# The .net file reads `world`: run exactly this many ranks.\n" : "",
+		base, nodes, world, per_node < world ? per_node : world, base, base, base);
+	if (fclose(f) != 0) {
+		fprintf(stderr, "netc build: cannot write %s: %m\n", path);
+		return EXIT_INPUT;
+	}
+	chmod(path, 0755);
+	return 0;
+}
+
 #ifdef NETC_NO_BACKEND
 /* Run netc-cg with our arguments: next to this program (the build tree),
  * else where it is installed.  Returns only on failure. */
@@ -327,7 +373,8 @@ int main(int argc, char **argv)
 	}
 
 	enum { OPT_LIMIT = 256, OPT_DUMP_AST, OPT_DUMP_GRAPH, OPT_VERSION, OPT_DUMP_AFTER,
-	       OPT_BATCH, OPT_TARGET_CPU, OPT_TARGET_FEATURES, OPT_NO_OPT };
+	       OPT_BATCH, OPT_TARGET_CPU, OPT_TARGET_FEATURES, OPT_NO_OPT, OPT_WORLD, OPT_CLUSTER,
+	       OPT_TASKS_PER_NODE };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
@@ -340,6 +387,9 @@ int main(int argc, char **argv)
 		{ "no-opt", no_argument, NULL, OPT_NO_OPT },
 		{ "target-cpu", required_argument, NULL, OPT_TARGET_CPU },
 		{ "target-features", required_argument, NULL, OPT_TARGET_FEATURES },
+		{ "world", required_argument, NULL, OPT_WORLD },
+		{ "cluster", required_argument, NULL, OPT_CLUSTER },
+		{ "tasks-per-node", required_argument, NULL, OPT_TASKS_PER_NODE },
 		{ 0 },
 	};
 	const char **dirs = calloc((size_t)argc, sizeof *dirs);
@@ -347,7 +397,8 @@ int main(int argc, char **argv)
 	bool dump_ast = false, dump_graph = false, no_opt = false;
 	const char *out = NULL, *dump_after = NULL;
 	struct backend_opts bo = { .opt_level = 2, .output = BO_OBJECT, .out_path = "-" };
-	long long batch = 0;
+	long long batch = 0, world = 1, tasks_per_node = 1;
+	const char *cluster = NULL;
 	int c;
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "hI:o:", longopts, NULL)) != -1) {
@@ -399,6 +450,27 @@ int main(int argc, char **argv)
 			}
 			break;
 		}
+		case OPT_WORLD:
+		case OPT_TASKS_PER_NODE: {
+			char *end;
+			long long v = strtoll(optarg, &end, 10);
+			if (*end || v < 1 || v > 1000000) {
+				fprintf(stderr, "netc: --%s expects a number from 1 to 1000000, got '%s'\n",
+					c == OPT_WORLD ? "world" : "tasks-per-node", optarg);
+				free(dirs);
+				return EXIT_USAGE;
+			}
+			*(c == OPT_WORLD ? &world : &tasks_per_node) = v;
+			break;
+		}
+		case OPT_CLUSTER:
+			if (strcmp(optarg, "slurm") != 0) {
+				fprintf(stderr, "netc: --cluster expects slurm, got '%s'\n", optarg);
+				free(dirs);
+				return EXIT_USAGE;
+			}
+			cluster = optarg;
+			break;
 		case OPT_TARGET_CPU:
 			bo.target_cpu = optarg;
 			break;
@@ -459,6 +531,7 @@ int main(int argc, char **argv)
 	}
 	A.oom = &oom;
 	sema_init(&S, &A, &D, dirs, ndirs, stdlib_dir());
+	S.world = world;
 	if (!sema_load(&S, file)) {
 		rc = EXIT_INPUT;
 		goto done;
@@ -475,6 +548,8 @@ int main(int argc, char **argv)
 					graph_dump(stdout, S.graphs.vals[i]);
 	} else if (is_build) {
 		rc = build(&A, &D, &S, name, dump_after, batch, out, &bo, no_opt);
+		if (rc == 0 && cluster && out && !dump_after && bo.output != BO_IR)
+			rc = write_slurm(out, world, tasks_per_node, S.world_used);
 	} else if (D.nerrors == 0) {
 		struct graph *g = sema_select(&S, name);
 		if (g && D.nerrors == 0) {

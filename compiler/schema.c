@@ -1888,13 +1888,14 @@ const struct value *schema_arg(struct arena *A, const struct value *ctor, const 
 	return v;
 }
 
-const char *schema_config(struct arena *A, const char *base_dir, const char *data_json,
-			  const char *train_json)
+const char *schema_config(struct arena *A, const char *base_dir, int64_t world, bool world_used,
+			  const char *data_json, const char *train_json)
 {
 	struct jbuf j = { 0 };
 	const char *out;
 	jb_add(&j, "{\"base_dir\": ");
 	jb_str(&j, base_dir);
+	jb_add(&j, ", \"world\": %" PRId64 ", \"world_used\": %s", world, world_used ? "true" : "false");
 	jb_add(&j, ",\n \"data\": %s,\n \"train\": %s}", data_json ? data_json : "null",
 	       train_json ? train_json : "null");
 	out = j.oom ? NULL : arena_strdup(A, j.b);

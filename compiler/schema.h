@@ -52,9 +52,11 @@ bool schema_check_train(struct diag_ctx *D, struct arena *A, struct section *s,
  * argument or it has no default. */
 const struct value *schema_arg(struct arena *A, const struct value *ctor, const char *arg);
 
-/* The configuration a built program carries: {"base_dir": DIR, "data":
- * DATA, "train": TRAIN} (the sections' json; NULL gives null). */
-const char *schema_config(struct arena *A, const char *base_dir, const char *data_json,
-			  const char *train_json);
+/* The configuration a built program carries: {"base_dir": DIR, "world": N,
+ * "world_used": B, "data": DATA, "train": TRAIN} (the sections' json; NULL
+ * gives null).  world: the ranks the sections were evaluated for;
+ * world_used: whether they read `world` (then they hold for N ranks only). */
+const char *schema_config(struct arena *A, const char *base_dir, int64_t world, bool world_used,
+			  const char *data_json, const char *train_json);
 
 #endif

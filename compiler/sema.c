@@ -224,6 +224,8 @@ static struct train_info *check_train(struct sema *S, struct module *m, const st
 	t->sec = sec;
 	t->net = g;
 	t->data = di;
+	t->world = S->world;
+	t->world_used = S->world_used;
 	return t;
 }
 

@@ -22,7 +22,8 @@ struct sema {
 	struct diag_ctx *D;
 	struct loader L;
 	struct module *main;        /* the file named on the command line */
-	int64_t world;              /* number of ranks; 1 when checking */
+	int64_t world;              /* number of ranks (netc build --world N; default 1) */
+	bool world_used;            /* the program read `world` */
 	/* evaluation state */
 	int depth;                  /* eval recursion */
 	bool depth_reported;        /* the depth limit was reported on the way down */
@@ -55,6 +56,8 @@ struct train_info {
 	struct section *sec;        /* its evaluated fields (loss, optimizer, ... as values) */
 	struct graph *net;          /* the network it trains */
 	struct data_info *data;     /* the data section it names (NULL if none) */
+	int64_t world;              /* the ranks it was evaluated for */
+	bool world_used;            /* its files read `world`: it is right for that many only */
 };
 /* Train section `name` (NULL: the first of the main file), checked.  NULL
  * after reporting errors. */

@@ -73,8 +73,8 @@ struct tprog *tprog_build(struct arena *A, struct diag_ctx *D, const struct trai
 		return NULL;
 	}
 	P->seed = P->cfg.seed;
-	P->config = schema_config(A, base_dir(A, D, ti), ti->data ? ti->data->json : NULL,
-				  ti->sec ? ti->sec->json : NULL);
+	P->config = schema_config(A, base_dir(A, D, ti), ti->world, ti->world_used,
+				  ti->data ? ti->data->json : NULL, ti->sec ? ti->sec->json : NULL);
 	tp_layout_params(P);
 	tp_layout_values(P);
 	if (!tp_loss_setup(P, D) || !tp_l2_setup(P, D) || D->nerrors > errors)

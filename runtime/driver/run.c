@@ -885,7 +885,19 @@ static int check_world(struct run *R)
 {
 	const cJSON *d = get(R->train_cfg, "distribute");
 	const char *kind = str_or(d, "kind", "local");
+	const cJSON *w = get(R->cfg, "world");
 
+	/* a .net file that reads `world` was evaluated for the ranks netc build
+	 * --world gave: another count would be wrong (lr = 0.1 * world) */
+	if (cJSON_IsTrue(get(R->cfg, "world_used")) && cJSON_IsNumber(w) &&
+	    (int64_t)w->valuedouble != R->world) {
+		if (R->rank == 0)
+			fail(R, "this program was built for %lld rank%s (its .net file reads `world`) "
+			     "but runs with %d: rebuild it with netc build --world %d",
+			     (long long)w->valuedouble, w->valuedouble == 1 ? "" : "s", R->world,
+			     R->world);
+		return 1;
+	}
 	if (R->world <= 1)
 		return 0;
 	if (strcmp(kind, "allreduce") != 0) {
