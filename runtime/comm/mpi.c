@@ -170,7 +170,8 @@ static int m_wait(struct nrt_comm *c, const char *what)
 	struct mpi_impl *m = c->impl;
 	char w[160];
 	int rc;
-	snprintf(w, sizeof w, "%s: %d bucket%s, %.1f MB", what, m->nreq, m->nreq == 1 ? "" : "s", (double)m->elems * 4 / 1e6);
+	snprintf(w, sizeof w, "%s: %d bucket%s, %.1f MB", what, m->nreq, m->nreq == 1 ? "" : "s",
+		 (double)m->elems * 4 / 1e6);
 	rc = wait_reqs(c, m->req, m->nreq, "allreduce", w);
 	if (rc == 0)
 		m->nreq = 0, m->elems = 0;
