@@ -446,6 +446,8 @@ static const struct ctor ctors[] = {
 	  "data parallel, gradients averaged by all-reduce" },
 	{ "parameter_server", K_DISTRIBUTE, ARGS(servers_args), 0, 0, NULL,
 	  "data parallel through parameter servers" },
+	{ "sharded", K_DISTRIBUTE, NOARGS, 0, 0, NULL,
+	  "data parallel, each rank updates its shard of the parameters" },
 };
 enum { NCTORS = (int)(sizeof ctors / sizeof ctors[0]) };
 

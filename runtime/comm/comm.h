@@ -30,6 +30,9 @@ struct nrt_comm_ops {
 	int (*poll)(struct nrt_comm *c);
 	/* wait for every started one */
 	int (*wait_all)(struct nrt_comm *c, const char *what);
+	/* every rank's part nrt_comm_shard(n, world, rank) of x[0, n) into
+	 * every rank's x */
+	int (*allgather_f32)(struct nrt_comm *c, float *x, int64_t n, const char *what);
 	/* failed: the run ends on an error (MPI_Abort as the last resort) */
 	void (*close)(struct nrt_comm *c, bool failed);
 };
@@ -77,5 +80,14 @@ int nrt_comm_allreduce_f64(struct nrt_comm *c, double *x, int64_t n, const char 
 int nrt_comm_iallreduce_f32(struct nrt_comm *c, float *x, int64_t n, int *req);
 int nrt_comm_poll(struct nrt_comm *c);
 int nrt_comm_wait_all(struct nrt_comm *c, const char *what);
+/* The part of [0, n) that rank r of world owns (distribute = sharded):
+ * [n r / world, n (r + 1) / world), nearly equal parts in rank order. */
+static inline void nrt_comm_shard(int64_t n, int world, int r, int64_t *lo, int64_t *hi)
+{
+	*lo = world > 0 ? n * r / world : 0;
+	*hi = world > 0 ? n * (r + 1) / world : n;
+}
+/* x[0, n): every rank's shard (nrt_comm_shard) from its owner, in place. */
+int nrt_comm_allgather_f32(struct nrt_comm *c, float *x, int64_t n, const char *what);
 
 #endif

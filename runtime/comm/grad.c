@@ -2,7 +2,10 @@
  * compiled train step (netrt.h): start a non-blocking sum of a range of
  * the GRAD blob as soon as the backward pass has produced it, and before
  * the optimizer update wait for every one and divide by the world size.
- * With no comm (ctx->comm NULL) or a world of 1 both do nothing. */
+ * With no comm (ctx->comm NULL) or a world of 1 both do nothing.
+ * distribute = sharded (ctx->shard_begin < shard_end): the sum is still a
+ * whole allreduce (a first version; a reduce-scatter would move half the
+ * bytes), but only the rank's shard is divided, the one its update reads. */
 #include "netrt.h"
 
 #include "comm.h"
@@ -29,7 +32,10 @@ int netrt_grad_sync(struct netrt_ctx *ctx, int64_t count)
 	if ((rc = nrt_comm_wait_all(c, "gradients")) != 0)
 		return rc;
 	float s = 1.0f / (float)c->world;
-	for (int64_t i = 0; i < count; i++)
+	int64_t lo = 0;
+	if (ctx->shard_end > ctx->shard_begin)   /* sharded: only this rank's part is used */
+		lo = ctx->shard_begin, count = ctx->shard_end;
+	for (int64_t i = lo; i < count; i++)
 		g[i] *= s;
 	return 0;
 }

@@ -33,7 +33,7 @@ static int l_wait(struct nrt_comm *c, const char *w) { (void)c, (void)w; return 
 static void l_close(struct nrt_comm *c, bool failed) { (void)failed; free(c); }
 
 static const struct nrt_comm_ops local_ops = {
-	l_barrier, l_bcast, l_bcast, l_sum_f64, l_isum, l_poll, l_wait, l_close,
+	l_barrier, l_bcast, l_bcast, l_sum_f64, l_isum, l_poll, l_wait, l_bcast, l_close,
 };
 
 struct nrt_comm *nrt_comm_local(void)
@@ -96,6 +96,11 @@ int nrt_comm_barrier(struct nrt_comm *c, const char *what)
 int nrt_comm_bcast_f32(struct nrt_comm *c, float *x, int64_t n, const char *what)
 {
 	return c && n > 0 ? c->ops->bcast_f32(c, x, n, what) : 0;
+}
+
+int nrt_comm_allgather_f32(struct nrt_comm *c, float *x, int64_t n, const char *what)
+{
+	return c && n > 0 ? c->ops->allgather_f32(c, x, n, what) : 0;
 }
 
 int nrt_comm_allreduce_f32(struct nrt_comm *c, float *x, int64_t n, const char *what)

@@ -178,6 +178,34 @@ static int m_wait(struct nrt_comm *c, const char *what)
 	return rc;
 }
 
+/* MPI_Iallgatherv in place of the ranks' shards; counts are ints, so a
+ * blob of more than INT_MAX elements is refused. */
+static int m_gather(struct nrt_comm *c, float *x, int64_t n, const char *what)
+{
+	int *cnt = calloc((size_t)c->world * 2, sizeof *cnt), *dsp = cnt + c->world, rc;
+	MPI_Request r;
+	if (!cnt)
+		return snprintf(c->err, sizeof c->err, "rank %d: out of memory (%s)", c->rank, what),
+		       ENOMEM;
+	if (n > INT_MAX) {
+		free(cnt);
+		snprintf(c->err, sizeof c->err, "rank %d: allgather (%s) of %lld elements: more than "
+			 "%d", c->rank, what, (long long)n, INT_MAX);
+		return EINVAL;
+	}
+	for (int i = 0; i < c->world; i++) {
+		int64_t lo, hi;
+		nrt_comm_shard(n, c->world, i, &lo, &hi);
+		cnt[i] = (int)(hi - lo), dsp[i] = (int)lo;
+	}
+	rc = MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, x, cnt, dsp, MPI_FLOAT,
+			     MPI_COMM_WORLD, &r);
+	free(cnt);
+	if (rc != MPI_SUCCESS)
+		return mpi_fail(c, rc, "MPI_Iallgatherv", what);
+	return wait_reqs(c, &r, 1, "allgather", what);
+}
+
 static void m_close(struct nrt_comm *c, bool failed)
 {
 	struct mpi_impl *m = c->impl;
@@ -192,7 +220,7 @@ static void m_close(struct nrt_comm *c, bool failed)
 }
 
 static const struct nrt_comm_ops mpi_ops = {
-	m_barrier, m_bcast, m_sum_f32, m_sum_f64, m_isum, m_poll, m_wait, m_close,
+	m_barrier, m_bcast, m_sum_f32, m_sum_f64, m_isum, m_poll, m_wait, m_gather, m_close,
 };
 
 struct nrt_comm *nrt_comm_mpi_open(double timeout, char *err, size_t errlen)

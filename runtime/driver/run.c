@@ -61,6 +61,7 @@ struct run {
 	struct nrt_comm *comm;
 	int rank, world;
 	bool comm_failed;              /* a collective failed: peers may hang, abort at the end */
+	bool sharded;                  /* distribute = sharded with more than one rank */
 	uint64_t seed;
 	int64_t epochs;
 	struct nrt_ckpt_policy *ckpt;
@@ -305,6 +306,9 @@ static int setup_ctx(struct run *R)
 	R->c.seed = R->seed;
 	R->c.lr_scale = 1;
 	R->c.comm = R->comm;
+	if (R->sharded)   /* this rank updates its part of the trainable blob */
+		nrt_comm_shard(R->p->region_size[NETRT_GRAD], R->world, R->rank, &R->c.shard_begin,
+			       &R->c.shard_end);
 	return 0;
 }
 
@@ -550,6 +554,25 @@ static int evaluate(struct run *R, enum nrt_split s, struct nrt_metrics *m, stru
 
 /* ---------------------------------------------------------------- training */
 
+/* distribute = sharded: each rank updated only its shard of the trainable
+ * parameters (ctx->shard_begin / shard_end); gather every rank's shard of
+ * PARAM [0, ntrain) (after each step) or of every OPT slot (before a
+ * checkpoint is written: rank 0 writes the whole optimizer state). */
+static int shard_gather(struct run *R, bool opt)
+{
+	int64_t ntrain = R->p->region_size[NETRT_GRAD];
+	int64_t nslots = ntrain > 0 ? R->p->region_size[NETRT_OPT] / ntrain : 0;
+	int rc = 0;
+	if (!R->sharded || ntrain == 0)
+		return 0;
+	if (!opt)
+		rc = nrt_comm_allgather_f32(R->comm, R->c.region[NETRT_PARAM], ntrain, "parameters");
+	for (int64_t k = 0; opt && rc == 0 && k < nslots; k++)
+		rc = nrt_comm_allgather_f32(R->comm, (float *)R->c.region[NETRT_OPT] + k * ntrain, ntrain,
+					    "optimizer state");
+	return rc ? comm_fail(R) : 0;
+}
+
 static int save_last(struct run *R, struct nrt_ckpt_meta *m, int64_t epoch, int64_t batch_in_epoch)
 {
 	char path[4096];
@@ -557,6 +580,8 @@ static int save_last(struct run *R, struct nrt_ckpt_meta *m, int64_t epoch, int6
 	if (!R->ckpt)
 		return 0;
 	fill_meta(R, m, epoch, batch_in_epoch);
+	if (shard_gather(R, true))
+		return 1;
 	if (R->rank == 0 &&
 	    nrt_ckpt_policy_save_last(R->ckpt, R->p, R->c.region, m, R->err, sizeof R->err))
 		bad = 1, fail(R, "%s", R->err);
@@ -627,7 +652,12 @@ static int train_epoch(struct run *R, int64_t epoch, int64_t start, struct nrt_p
 		R->c.step++;
 		R->c.lr_scale = nrt_sched_scale(R->sched, R->c.step);
 		nrt_comm_set_step(R->comm, R->c.step);
-		if ((rc = netc_train_step(&R->c)) != 0) {
+		if ((rc = netc_train_step(&R->c)) == 0 && R->sharded &&
+		    shard_gather(R, false)) {
+			status = STOP_FAIL;
+			break;
+		}
+		if (rc != 0) {
 			if (R->world > 1 && nrt_comm_error(R->comm)[0])
 				comm_fail(R);
 			else
@@ -777,6 +807,8 @@ static int train(struct run *R)
 		if (R->ckpt) {
 			double bad = 0;
 			fill_meta(R, &meta, e, 0);
+			if (shard_gather(R, true))
+				return 1;
 			if (R->rank == 0 &&
 			    nrt_ckpt_policy_epoch_end(R->ckpt, R->p, R->c.region, &meta, &sc,
 						      e == R->epochs || stop, &saved, R->err, sizeof R->err))
@@ -852,6 +884,8 @@ static int synthetic(struct run *R)
 		R->c.step = k;
 		random_batch(R, k);
 		rc = netc_train_step(&R->c);
+		if (rc == 0 && shard_gather(R, false))
+			return 1;
 		if (rc == 0 && (!R->o->quiet || k == steps))
 			printf("step %lld loss %.9g\n", (long long)k, (double)loss_of(R));
 	}
@@ -900,12 +934,15 @@ static int check_world(struct run *R)
 	}
 	if (R->world <= 1)
 		return 0;
-	if (strcmp(kind, "allreduce") != 0) {
+	if (strcmp(kind, "allreduce") != 0 && strcmp(kind, "sharded") != 0) {
 		if (R->rank == 0)
 			fail(R, "started by mpirun with %d ranks, but the train section says "
 			     "distribute = %s%s: build it with distribute = allreduce", R->world, kind,
 			     strcmp(kind, "local") ? " (not implemented yet)" : "");
 		return 1;
+	}
+	if (strcmp(kind, "sharded") == 0) {   /* this rank updates its part of the trainable blob */
+		R->sharded = true;   /* the range: setup_ctx */
 	}
 	if (R->rank != 0 && !freopen("/dev/null", "w", stdout))
 		return fail(R, "cannot silence the output of rank %d", R->rank);

@@ -37,6 +37,10 @@ struct netrt_ctx {
 	void *workspace;               /* scratch of conv kernels */
 	size_t workspace_size;         /* its bytes: netc_workspace_size(threads) or more */
 	void *comm;                    /* struct nrt_comm (runtime/comm/comm.h); NULL: one process */
+	/* distribute = sharded: the optimizer update touches only the trainable
+	 * elements [shard_begin, shard_end) of PARAM, GRAD and every OPT slot;
+	 * 0 and 0 (or shard_end <= shard_begin): the whole trainable blob */
+	int64_t shard_begin, shard_end;
 };
 
 /* What the targets hold, for a driver that makes up batches. */
@@ -77,7 +81,7 @@ struct netrt_program {
 	int64_t class_weights_offset;  /* the class weights in CONST, -1: none */
 };
 
-enum { NETRT_ABI_VERSION = 3 };
+enum { NETRT_ABI_VERSION = 4 };
 
 /* Helpers generated code calls (runtime/driver/rt.c, in libnetrt.a).
  * The initialisers of compiler/train/steps.def: element i from Philox
@@ -91,7 +95,7 @@ void netrt_init_normal_f32(float *y, int64_t n, double mean, double std, uint64_
  * grad_ready starts a non-blocking sum over the ranks of GRAD[offset,
  * offset + count) as soon as the backward pass has written it; grad_sync
  * (before the update) waits for every started one and divides GRAD[0,
- * count) by the world size.  Both do nothing when ctx->comm is NULL or
+ * count) by the world size (sharded: only GRAD[shard_begin, shard_end)).  Both do nothing when ctx->comm is NULL or
  * its world is 1.  0, or an errno value (ETIMEDOUT: a peer did not take
  * part within the deadline; the message is nrt_comm_error(ctx->comm)). */
 int netrt_grad_ready(struct netrt_ctx *ctx, int64_t offset, int64_t count);

@@ -77,7 +77,7 @@ void nl_return_if_error(struct lower *L, LLVMValueRef rc)
 
 /* struct netrt_ctx (netrt.h), field by field. */
 enum { CTX_REGION, CTX_SEED, CTX_STEP, CTX_LR_SCALE, CTX_POOL, CTX_WS, CTX_WS_SIZE, CTX_COMM,
-       CTX_NFIELDS };
+       CTX_SHARD_BEGIN, CTX_SHARD_END, CTX_NFIELDS };
 
 static void make_types(struct lower *L)
 {
@@ -97,6 +97,8 @@ static void make_types(struct lower *L)
 	f[CTX_WS] = L->ptr;
 	f[CTX_WS_SIZE] = L->i64;
 	f[CTX_COMM] = L->ptr;
+	f[CTX_SHARD_BEGIN] = L->i64;
+	f[CTX_SHARD_END] = L->i64;
 	L->ctx_ty = LLVMStructCreateNamed(L->C, "struct.netrt_ctx");
 	LLVMStructSetBody(L->ctx_ty, f, CTX_NFIELDS, 0);
 }
@@ -131,6 +133,8 @@ static bool emit_list(struct lower *L, const char *name, const struct tp_list *l
 	L->pool = load_field(L, CTX_POOL, L->ptr, "pool");
 	L->ws = load_field(L, CTX_WS, L->ptr, "ws");
 	L->ws_size = load_field(L, CTX_WS_SIZE, L->i64, "ws_size");
+	L->shard_begin = load_field(L, CTX_SHARD_BEGIN, L->i64, "shard_begin");
+	L->shard_end = load_field(L, CTX_SHARD_END, L->i64, "shard_end");
 	for (int i = 0; i < list->n; i++) {
 		const struct tstep *s = &list->v[i];
 		bool ok = nl_is_loop_step(s) ? nl_loop_step(L, s) : nl_step(L, s);

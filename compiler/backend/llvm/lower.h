@@ -35,6 +35,7 @@ struct lower {
 	LLVMValueRef fn, ctx;
 	LLVMValueRef region[TP_NREGIONS];
 	LLVMValueRef seed, step, lr_scale, pool, ws, ws_size;
+	LLVMValueRef shard_begin, shard_end;   /* the update's range (netrt.h) */
 	/* conv descriptors, for netc_workspace_size */
 	LLVMValueRef *convs;
 	bool *convt;

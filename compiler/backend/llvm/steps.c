@@ -165,6 +165,24 @@ static LLVMValueRef ref(struct lower *L, const struct tstep *s, LLVMTypeRef ret,
 
 #define B(j) nl_buf(L, s->buf[(j)])
 
+/* The range of an optimizer update over n trainable elements: ctx's
+ * [shard_begin, shard_end) when it is not empty (distribute = sharded),
+ * else [0, n); *lo is its first element. */
+static LLVMValueRef shard_count(struct lower *L, int64_t n, LLVMValueRef *lo)
+{
+	LLVMValueRef has = LLVMBuildICmp(L->B, LLVMIntSGT, L->shard_end, L->shard_begin, "has_shard");
+	*lo = LLVMBuildSelect(L->B, has, L->shard_begin, nl_i64(L, 0), "shard_lo");
+	return LLVMBuildSelect(L->B, has, LLVMBuildSub(L->B, L->shard_end, L->shard_begin, ""),
+			       nl_i64(L, n), "shard_n");
+}
+
+/* Buffer j of an optimizer step from element lo on. */
+static LLVMValueRef shard_buf(struct lower *L, const struct tstep *s, int j, LLVMValueRef lo)
+{
+	return LLVMBuildGEP2(L->B, L->f32, nl_buf(L, s->buf[j]), &lo, 1, "");
+}
+#define SB(j) shard_buf(L, s, (j), lo)
+
 /* struct nrt_epilogue {i32 act; float alpha} (runtime/cpu/epilogue.h) of
  * a fused activation, or NULL when there is none. */
 static LLVMValueRef epilogue(struct lower *L, const struct tp_epi *e)
@@ -412,32 +430,36 @@ bool nl_step(struct lower *L, const struct tstep *s)
 	}
 	case TS_SGD: {
 		double h[4] = { a->sgd.lr, a->sgd.momentum, a->sgd.dampening, a->sgd.weight_decay };
-		LLVMValueRef args[6] = { optim_desc(L, h, 4, a->sgd.nesterov, true), L->step,
-					 nl_i64(L, a->sgd.n), B(1), B(0), B(2) };
+		LLVMValueRef lo, n = shard_count(L, a->sgd.n, &lo);
+		LLVMValueRef args[6] = { optim_desc(L, h, 4, a->sgd.nesterov, true), L->step, n,
+					 SB(1), SB(0), s->buf[2] >= 0 ? SB(2) : B(2) };
 		ref(L, s, L->vd, args, 6);
 		return true;
 	}
 	case TS_ADAM: {
 		double h[5] = { a->adam.lr, a->adam.beta1, a->adam.beta2, a->adam.eps,
 				a->adam.weight_decay };
-		LLVMValueRef args[7] = { optim_desc(L, h, 5, 0, false), L->step, nl_i64(L, a->adam.n),
-					 B(1), B(0), B(2), B(3) };
+		LLVMValueRef lo, n = shard_count(L, a->adam.n, &lo);
+		LLVMValueRef args[7] = { optim_desc(L, h, 5, 0, false), L->step, n, SB(1), SB(0),
+					 SB(2), SB(3) };
 		ref(L, s, L->vd, args, 7);
 		return true;
 	}
 	case TS_ADADELTA: {
 		double h[4] = { a->adadelta.lr, a->adadelta.rho, a->adadelta.eps,
 				a->adadelta.weight_decay };
-		LLVMValueRef args[6] = { optim_desc(L, h, 4, 0, false), nl_i64(L, a->adadelta.n), B(1),
-					 B(0), B(2), B(3) };
+		LLVMValueRef lo, n = shard_count(L, a->adadelta.n, &lo);
+		LLVMValueRef args[6] = { optim_desc(L, h, 4, 0, false), n, SB(1), SB(0), SB(2),
+					 SB(3) };
 		ref(L, s, L->vd, args, 6);
 		return true;
 	}
 	case TS_RMSPROP: {
 		double h[5] = { a->rmsprop.lr, a->rmsprop.alpha, a->rmsprop.eps, a->rmsprop.momentum,
 				a->rmsprop.weight_decay };
-		LLVMValueRef args[6] = { optim_desc(L, h, 5, 0, false), nl_i64(L, a->rmsprop.n), B(1),
-					 B(0), B(2), B(3) };
+		LLVMValueRef lo, n = shard_count(L, a->rmsprop.n, &lo);
+		LLVMValueRef args[6] = { optim_desc(L, h, 5, 0, false), n, SB(1), SB(0),
+					 s->buf[2] >= 0 ? SB(2) : B(2), s->buf[3] >= 0 ? SB(3) : B(3) };
 		ref(L, s, L->vd, args, 6);
 		return true;
 	}
