@@ -45,6 +45,8 @@ struct nrt_comm {
 	int rank, world;
 	double timeout;                /* seconds a collective may take */
 	int64_t step;                  /* for messages */
+	double grad_wait;              /* seconds grad_sync spent waiting on the sums */
+	int64_t grad_syncs;            /* grad_sync calls that waited (world > 1) */
 	void *impl;
 	char err[NRT_COMM_ERRN];
 };

@@ -6,9 +6,19 @@
  * distribute = sharded (ctx->shard_begin < shard_end): the sum is still a
  * whole allreduce (a first version; a reduce-scatter would move half the
  * bytes), but only the rank's shard is divided, the one its update reads. */
+#define _POSIX_C_SOURCE 200809L
 #include "netrt.h"
 
+#include <time.h>
+
 #include "comm.h"
+
+static double now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
 
 int netrt_grad_ready(struct netrt_ctx *ctx, int64_t offset, int64_t count)
 {
@@ -29,7 +39,11 @@ int netrt_grad_sync(struct netrt_ctx *ctx, int64_t count)
 	int rc;
 	if (!c || c->world <= 1)
 		return 0;
-	if ((rc = nrt_comm_wait_all(c, "gradients")) != 0)
+	double t0 = now();
+	rc = nrt_comm_wait_all(c, "gradients");
+	c->grad_wait += now() - t0;   /* what the overlap did not hide */
+	c->grad_syncs++;
+	if (rc)
 		return rc;
 	float s = 1.0f / (float)c->world;
 	int64_t lo = 0;

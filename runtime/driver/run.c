@@ -1029,6 +1029,11 @@ int nrt_driver_run(const char *argv0, const struct nrt_driver_opts *o)
 	R.rank = nrt_comm_rank(R.comm);
 	R.world = nrt_comm_world(R.comm);
 	rc = run(&R);
+	if (rc == 0 && R.world > 1 && R.comm->grad_syncs > 0 && !o->quiet)
+		/* rank 0's stdout only: the others write to /dev/null */
+		printf("comm: the train steps waited %.3f s for gradient sums (%lld steps, "
+		       "%.2f ms a step)\n", R.comm->grad_wait, (long long)R.comm->grad_syncs,
+		       1e3 * R.comm->grad_wait / (double)R.comm->grad_syncs);
 	fflush(stdout);
 	teardown(&R);
 	nrt_comm_close(R.comm, R.comm_failed);
