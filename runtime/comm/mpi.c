@@ -209,8 +209,16 @@ static int m_gather(struct nrt_comm *c, float *x, int64_t n, const char *what)
 static void m_close(struct nrt_comm *c, bool failed)
 {
 	struct mpi_impl *m = c->impl;
-	if (failed && c->world > 1)
-		MPI_Abort(MPI_COMM_WORLD, 1);   /* the message was printed; peers may hang */
+	if (failed && c->world > 1) {
+		/* The message was printed; peers may hang.  Give mpirun's output
+		 * forwarding a moment to deliver it: MPI_Abort ends the job at
+		 * once and can lose what this rank wrote last. */
+		struct timespec pause = { 0, 500 * 1000 * 1000 };
+		fflush(stdout);
+		fflush(stderr);
+		nanosleep(&pause, NULL);
+		MPI_Abort(MPI_COMM_WORLD, 1);
+	}
 	else
 		MPI_Finalize();
 	if (m)
