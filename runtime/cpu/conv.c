@@ -716,6 +716,18 @@ static void fill_bias(float *out, int64_t n, int64_t c, int64_t vol, const float
 				out[(i * c + k) * vol + o] = nrt_epilogue_one(ep, bias ? bias[k] : 0);
 }
 
+/* Run jb, or, with no image (empty core), write the bias alone through the
+ * epilogue into its rows x vol output planes. */
+static int core_run_or_bias(struct nrt_pool *p, struct job *jb, int64_t rows, int64_t vol,
+			    void *ws, size_t ws_size)
+{
+	if (core_empty(jb->g)) {
+		fill_bias(jb->out, jb->g->n, rows, vol, jb->bias, jb->ep);
+		return 0;
+	}
+	return core_run(p, jb, ws, ws_size);
+}
+
 /* column side = act(W im2col(image side) + bias). */
 static int core_fwd(struct nrt_pool *p, const struct core *g, const float *img,
 		    const float *w, const float *bias, const struct nrt_epilogue *ep, float *out,
@@ -723,12 +735,7 @@ static int core_fwd(struct nrt_pool *p, const struct core *g, const float *img,
 {
 	struct job jb = { .g = g, .op = OP_FWD, .img = img, .w = w, .bias = bias, .ep = ep,
 			  .out = out };
-	if (core_empty(g)) {
-		/* no image: the output is the bias alone (or nothing at all) */
-		fill_bias(out, g->n, g->ccol, g->col_vol, bias, ep);
-		return 0;
-	}
-	return core_run(p, &jb, ws, ws_size);
+	return core_run_or_bias(p, &jb, g->ccol, g->col_vol, ws, ws_size);
 }
 
 /* image side = act(col2im(W^T column side) + bias). */
@@ -738,11 +745,7 @@ static int core_dimg(struct nrt_pool *p, const struct core *g, const float *colv
 {
 	struct job jb = { .g = g, .op = OP_DIMG, .colv = colv, .w = w, .bias = bias, .ep = ep,
 			  .out = out };
-	if (core_empty(g)) {
-		fill_bias(out, g->n, g->cimg, g->img_vol, bias, ep);
-		return 0;
-	}
-	return core_run(p, &jb, ws, ws_size);
+	return core_run_or_bias(p, &jb, g->cimg, g->img_vol, ws, ws_size);
 }
 
 /* dW = column side x im2col(image side)^T over the batch. */

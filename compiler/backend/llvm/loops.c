@@ -70,11 +70,20 @@ static bool overlapping(const struct tprog *P, const int *buf, int n)
 	return false;
 }
 
+/* relu and leaky_relu, forward (y = x) and backward (y = dy): x > 0 ? y :
+ * slope * y, with slope NULL for relu (0, not 0 * y: the reference's select). */
+static LLVMValueRef act_select(LLVMBuilderRef B, LLVMValueRef zero, LLVMValueRef x,
+			       LLVMValueRef y, LLVMValueRef slope)
+{
+	LLVMValueRef pos = LLVMBuildFCmp(B, LLVMRealOGT, x, zero, "");
+	return LLVMBuildSelect(B, pos, y, slope ? LLVMBuildFMul(B, slope, y, "") : zero, "");
+}
+
 /* out[i] from the inputs at i (in[] loaded; y_old: the output's old value, for acc). */
 static LLVMValueRef element(struct lower *L, LLVMBuilderRef B, enum tp_step_kind k, int nin,
 			    LLVMValueRef *in, LLVMValueRef c)
 {
-	LLVMValueRef zero = LLVMConstReal(L->f32, 0), pos, acc;
+	LLVMValueRef zero = LLVMConstReal(L->f32, 0), acc;
 	switch (k) {
 	case TS_ZERO: return zero;
 	case TS_INIT_CONST: return c;
@@ -86,18 +95,10 @@ static LLVMValueRef element(struct lower *L, LLVMBuilderRef B, enum tp_step_kind
 		for (int j = 0; j < nin; j++)
 			acc = LLVMBuildFAdd(B, acc, in[j], "");
 		return acc;
-	case TS_RELU_FWD:
-		pos = LLVMBuildFCmp(B, LLVMRealOGT, in[0], zero, "");
-		return LLVMBuildSelect(B, pos, in[0], zero, "");
-	case TS_RELU_BWD:
-		pos = LLVMBuildFCmp(B, LLVMRealOGT, in[0], zero, "");
-		return LLVMBuildSelect(B, pos, in[1], zero, "");
-	case TS_LEAKY_RELU_FWD:
-		pos = LLVMBuildFCmp(B, LLVMRealOGT, in[0], zero, "");
-		return LLVMBuildSelect(B, pos, in[0], LLVMBuildFMul(B, c, in[0], ""), "");
-	case TS_LEAKY_RELU_BWD:
-		pos = LLVMBuildFCmp(B, LLVMRealOGT, in[0], zero, "");
-		return LLVMBuildSelect(B, pos, in[1], LLVMBuildFMul(B, c, in[1], ""), "");
+	case TS_RELU_FWD: return act_select(B, zero, in[0], in[0], NULL);
+	case TS_RELU_BWD: return act_select(B, zero, in[0], in[1], NULL);
+	case TS_LEAKY_RELU_FWD: return act_select(B, zero, in[0], in[0], c);
+	case TS_LEAKY_RELU_BWD: return act_select(B, zero, in[0], in[1], c);
 	default:
 		return zero;
 	}
@@ -249,7 +250,7 @@ static LLVMValueRef ew_element(struct lower *L, LLVMBuilderRef B, const struct t
 			       LLVMValueRef *v)
 {
 	LLVMValueRef zero = LLVMConstReal(L->f32, 0), c = LLVMConstReal(L->f32, (float)o->alpha);
-	LLVMValueRef acc, pos;
+	LLVMValueRef acc;
 	switch (o->op) {
 	case TP_EW_COPY:
 		return v[0];
@@ -263,18 +264,10 @@ static LLVMValueRef ew_element(struct lower *L, LLVMBuilderRef B, const struct t
 		for (int j = 0; j < o->nin; j++)
 			acc = LLVMBuildFMul(B, acc, v[j], "");
 		return acc;
-	case TP_EW_RELU:
-		pos = LLVMBuildFCmp(B, LLVMRealOGT, v[0], zero, "");
-		return LLVMBuildSelect(B, pos, v[0], zero, "");
-	case TP_EW_RELU_BWD:
-		pos = LLVMBuildFCmp(B, LLVMRealOGT, v[0], zero, "");
-		return LLVMBuildSelect(B, pos, v[1], zero, "");
-	case TP_EW_LEAKY:
-		pos = LLVMBuildFCmp(B, LLVMRealOGT, v[0], zero, "");
-		return LLVMBuildSelect(B, pos, v[0], LLVMBuildFMul(B, c, v[0], ""), "");
-	case TP_EW_LEAKY_BWD:
-		pos = LLVMBuildFCmp(B, LLVMRealOGT, v[0], zero, "");
-		return LLVMBuildSelect(B, pos, v[1], LLVMBuildFMul(B, c, v[1], ""), "");
+	case TP_EW_RELU: return act_select(B, zero, v[0], v[0], NULL);
+	case TP_EW_RELU_BWD: return act_select(B, zero, v[0], v[1], NULL);
+	case TP_EW_LEAKY: return act_select(B, zero, v[0], v[0], c);
+	case TP_EW_LEAKY_BWD: return act_select(B, zero, v[0], v[1], c);
 	}
 	return zero;
 }
