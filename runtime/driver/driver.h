@@ -2,8 +2,11 @@
  * command line, the data pipeline (runtime/data), the epochs of train
  * steps with validation, metrics, schedules, logs and checkpoints
  * (runtime/train), all driven by the configuration the program carries
- * (netc_program.config, docs/runtime-abi.md).  main.c is its only caller
- * in a built program; `netc run` will call it in process.
+ * (netc_program.config, docs/runtime-abi.md).  The driver reaches the
+ * program through a struct nrt_entry: main.c fills it from the link-time
+ * symbols of a built program, `netc run` and `netc repl` from the JIT
+ * (compiler/jit/jit.h).  It keeps no state between runs, so one process
+ * may run it many times.
  *
  * Exit status: 0 done (or stopped early / by --steps), 1 a failure (bad
  * data, a non-finite loss, a checkpoint that cannot be written or read),
@@ -37,11 +40,24 @@ struct nrt_driver_opts {
  * or 2 after a message on err. */
 int nrt_driver_parse(int argc, char **argv, struct nrt_driver_opts *o, FILE *out, FILE *err);
 
-/* Run the program p (the generated module's netc_program and entry points)
- * as the options say.  Returns the exit status. */
-int nrt_driver_run(const char *argv0, const struct nrt_driver_opts *o);
+/* A program's entry points and tables (runtime/include/netrt.h): the
+ * netc_* symbols of a built program, or the same functions JIT-compiled. */
+struct nrt_entry {
+	const struct netrt_program *program;      /* netc_program */
+	int (*init)(struct netrt_ctx *);          /* netc_init */
+	int (*forward)(struct netrt_ctx *);       /* netc_forward */
+	int (*train_step)(struct netrt_ctx *);    /* netc_train_step */
+	int (*eval_step)(struct netrt_ctx *);     /* netc_eval_step */
+	int64_t (*workspace_size)(int threads);   /* netc_workspace_size */
+};
 
-/* main(): parse, then run. */
-int nrt_driver_main(int argc, char **argv);
+/* Run the program e as the options say; messages start with argv0.
+ * Returns the exit status.  SIGINT and SIGTERM handlers are the driver's
+ * while it runs and the caller's again when it returns. */
+int nrt_driver_run_entry(const struct nrt_entry *e, const char *argv0,
+			 const struct nrt_driver_opts *o);
+
+/* main(): parse argv, then run e. */
+int nrt_driver_main_entry(const struct nrt_entry *e, int argc, char **argv);
 
 #endif

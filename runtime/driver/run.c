@@ -49,6 +49,7 @@ static void on_signal(int sig)
 struct run {
 	const char *argv0;
 	const struct nrt_driver_opts *o;
+	const struct nrt_entry *e;     /* the program's entry points (driver.h) */
 	const struct netrt_program *p;
 	struct netrt_ctx c;
 	cJSON *cfg;
@@ -71,8 +72,32 @@ struct run {
 	struct nrt_metrics *mtrain, *mval;
 	struct nrt_metrics_cfg mcfg;
 	const char **class_names;
+	struct sigaction old_int, old_term;   /* the handlers before ours, put back at the end */
+	bool caught;
 	char err[ERRN];
 };
+
+/* SIGINT and SIGTERM stop at the next step boundary; the caller's handlers
+ * come back in release_signals (the driver may run again in this process). */
+static void catch_signals(struct run *R)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	interrupted = 0;
+	sigaction(SIGINT, &sa, &R->old_int);
+	sigaction(SIGTERM, &sa, &R->old_term);
+	R->caught = true;
+}
+
+static void release_signals(struct run *R)
+{
+	if (!R->caught)
+		return;
+	sigaction(SIGINT, &R->old_int, NULL);
+	sigaction(SIGTERM, &R->old_term, NULL);
+	R->caught = false;
+}
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -299,7 +324,7 @@ static int setup_ctx(struct run *R)
 			return fail(R, "out of memory (%s region of %lld elements)",
 				    r == NETRT_ACT ? "activation" : "a", (long long)p->region_size[r]);
 	}
-	R->c.workspace_size = (size_t)netc_workspace_size((int)R->o->threads);
+	R->c.workspace_size = (size_t)R->e->workspace_size((int)R->o->threads);
 	R->c.workspace = malloc(R->c.workspace_size ? R->c.workspace_size : 1);
 	if (!R->c.workspace)
 		return fail(R, "out of memory (workspace of %zu bytes)", R->c.workspace_size);
@@ -530,7 +555,7 @@ static int evaluate(struct run *R, enum nrt_split s, struct nrt_metrics *m, stru
 		return fail(R, "%s", R->err);
 	while ((rc = nrt_loader_next(l, R->c.region[NETRT_INPUT], R->c.region[NETRT_TARGET], &valid,
 				     R->err, sizeof R->err)) == 0) {
-		if ((rc = netc_eval_step(&R->c)) != 0) {
+		if ((rc = R->e->eval_step(&R->c)) != 0) {
 			nrt_loader_free(l);
 			return fail(R, "a kernel failed in the evaluation: %s", strerror(rc));
 		}
@@ -652,7 +677,7 @@ static int train_epoch(struct run *R, int64_t epoch, int64_t start, struct nrt_p
 		R->c.step++;
 		R->c.lr_scale = nrt_sched_scale(R->sched, R->c.step);
 		nrt_comm_set_step(R->comm, R->c.step);
-		if ((rc = netc_train_step(&R->c)) == 0 && R->sharded &&
+		if ((rc = R->e->train_step(&R->c)) == 0 && R->sharded &&
 		    shard_gather(R, false)) {
 			status = STOP_FAIL;
 			break;
@@ -879,11 +904,11 @@ static int synthetic(struct run *R)
 	if (p->class_weights_auto && p->class_weights_offset >= 0)   /* no data: equal weights */
 		for (int64_t i = 0; i < p->classes; i++)
 			((float *)R->c.region[NETRT_CONST])[p->class_weights_offset + i] = 1;
-	rc = netc_init(&R->c);
+	rc = R->e->init(&R->c);
 	for (int64_t k = 1; rc == 0 && k <= steps; k++) {
 		R->c.step = k;
 		random_batch(R, k);
-		rc = netc_train_step(&R->c);
+		rc = R->e->train_step(&R->c);
 		if (rc == 0 && shard_gather(R, false))
 			return 1;
 		if (rc == 0 && (!R->o->quiet || k == steps))
@@ -979,7 +1004,7 @@ static int run(struct run *R)
 			rc = open_data(R);
 		if (rc == 0) {
 			fill_class_weights(R);
-			if ((rc = netc_init(&R->c)) != 0)
+			if ((rc = R->e->init(&R->c)) != 0)
 				rc = fail(R, "initialisation failed: %s", strerror(rc));
 		}
 		if (rc == 0)
@@ -989,62 +1014,74 @@ static int run(struct run *R)
 			rc = open_log(R);
 		rc = agree_start(R, rc);
 		if (rc == 0) {
-			struct sigaction sa;
-			memset(&sa, 0, sizeof sa);
-			sa.sa_handler = on_signal;
-			sigaction(SIGINT, &sa, NULL);
-			sigaction(SIGTERM, &sa, NULL);
+			catch_signals(R);
 			rc = train(R);
 		}
 	}
 	return rc;
 }
 
-int nrt_driver_run(const char *argv0, const struct nrt_driver_opts *o)
+int nrt_driver_run_entry(const struct nrt_entry *e, const char *argv0,
+			 const struct nrt_driver_opts *o)
 {
-	static struct run R;
-	const struct netrt_program *p = &netc_program;
+	struct run *R = calloc(1, sizeof *R);
+	const struct netrt_program *p = e->program;
 	int rc;
 
-	memset(&R, 0, sizeof R);
-	R.argv0 = argv0;
-	R.o = o;
-	R.p = p;
-	R.world = 1;
-	if (p->abi_version != NETRT_ABI_VERSION)
-		return fail(&R, "generated code of ABI %d, driver of ABI %d", p->abi_version,
-			    NETRT_ABI_VERSION);
+	if (!R) {
+		fprintf(stderr, "%s: out of memory\n", argv0);
+		return 1;
+	}
+	R->argv0 = argv0;
+	R->o = o;
+	R->e = e;
+	R->p = p;
+	R->world = 1;
+	interrupted = 0;
+	if (p->abi_version != NETRT_ABI_VERSION) {
+		rc = fail(R, "generated code of ABI %d, driver of ABI %d", p->abi_version,
+			  NETRT_ABI_VERSION);
+		free(R);
+		return rc;
+	}
 	if (o->print_config) {
 		puts(p->config ? p->config : "{}");
+		free(R);
 		return 0;
 	}
 	if (o->batch >= 0 && o->batch != p->batch) {
 		fprintf(stderr, "%s: the batch is fixed at build time to %lld (netc build --batch N), "
 			"got --batch %lld\n", argv0, (long long)p->batch, (long long)o->batch);
+		free(R);
 		return 2;
 	}
-	R.comm = nrt_comm_open(o->comm_timeout, R.err, sizeof R.err);
-	if (!R.comm)
-		return fail(&R, "%s", R.err);
-	R.rank = nrt_comm_rank(R.comm);
-	R.world = nrt_comm_world(R.comm);
-	rc = run(&R);
-	if (rc == 0 && R.world > 1 && R.comm->grad_syncs > 0 && !o->quiet)
+	R->comm = nrt_comm_open(o->comm_timeout, R->err, sizeof R->err);
+	if (!R->comm) {
+		rc = fail(R, "%s", R->err);
+		free(R);
+		return rc;
+	}
+	R->rank = nrt_comm_rank(R->comm);
+	R->world = nrt_comm_world(R->comm);
+	rc = run(R);
+	release_signals(R);
+	if (rc == 0 && R->world > 1 && R->comm->grad_syncs > 0 && !o->quiet)
 		/* rank 0's stdout only: the others write to /dev/null */
 		printf("comm: the train steps waited %.3f s for gradient sums (%lld steps, "
-		       "%.2f ms a step)\n", R.comm->grad_wait, (long long)R.comm->grad_syncs,
-		       1e3 * R.comm->grad_wait / (double)R.comm->grad_syncs);
+		       "%.2f ms a step)\n", R->comm->grad_wait, (long long)R->comm->grad_syncs,
+		       1e3 * R->comm->grad_wait / (double)R->comm->grad_syncs);
 	fflush(stdout);
-	teardown(&R);
-	nrt_comm_close(R.comm, R.comm_failed);
+	teardown(R);
+	nrt_comm_close(R->comm, R->comm_failed);
+	free(R);
 	return rc;
 }
 
-int nrt_driver_main(int argc, char **argv)
+int nrt_driver_main_entry(const struct nrt_entry *e, int argc, char **argv)
 {
 	struct nrt_driver_opts o;
 	int rc = nrt_driver_parse(argc, argv, &o, stdout, stderr);
 	if (rc)
 		return rc == 1 ? 0 : rc;
-	return nrt_driver_run(argv[0], &o);
+	return nrt_driver_run_entry(e, argv[0], &o);
 }
