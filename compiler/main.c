@@ -1,4 +1,5 @@
-/* main.c - the netc command line: check, summary, graph, build.  This is the only
+/* main.c - the netc command line: check, summary, graph, build, emit-llvm,
+ * run (JIT) and repl.  This is the only
  * place that decides the exit status: 0 fine, 1 errors in the input, 2 a
  * usage error. */
 #include "config.h"
@@ -20,6 +21,10 @@
 #include "passes/passes.h"
 #include "passes/progpasses.h"
 #include "backend/backend.h"
+#ifndef NETC_NO_BACKEND
+#include "jit/jit.h"
+#include "repl/repl.h"
+#endif
 
 /* Two programs are built from this file: netc, the front end, and
  * netc-cg, which also links the LLVM backend.  netc hands code generation
@@ -50,13 +55,15 @@ static const struct cmd cmds[] = {
 	{ "graph", "FILE [NAME] -o OUT", "write the network as Graphviz (.dot, or .svg/.png/.pdf through dot)" },
 	{ "build", "FILE [TRAIN]", "compile a train section into an executable (-o OUT) or dump its program (--dump-after)" },
 	{ "emit-llvm", "FILE [TRAIN]", "print the LLVM IR of a train section's training program" },
+	{ "run", "FILE [TRAIN] [-- FLAGS]", "JIT-compile a train section and run it in process, as its built program with FLAGS" },
+	{ "repl", "[FILE...]", "an interactive session: define, inspect, evaluate and train networks (JIT)" },
 };
 
 static void usage(FILE *out)
 {
 	fputs("usage: netc COMMAND [options] FILE\n\ncommands:\n", out);
 	for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
-		fprintf(out, "  %-8s %-20s %s\n", cmds[i].name, cmds[i].args, cmds[i].help);
+		fprintf(out, "  %-9s %-23s %s\n", cmds[i].name, cmds[i].args, cmds[i].help);
 	fputs("\noptions:\n"
 	      "  -I DIR             add DIR to the import search path (before NETC_PATH and the stdlib)\n"
 	      "  -o FILE            output file (graph)\n"
@@ -84,6 +91,27 @@ static void cmd_usage(FILE *out, const struct cmd *c)
 	if (strcmp(c->name, "graph") == 0)
 		fputs("\nOUT ending in .svg, .png or .pdf is rendered with Graphviz `dot`; any other\n"
 		      "name gets the .dot text.  -o - writes the .dot text to standard output.\n", out);
+	if (strcmp(c->name, "run") == 0) {
+		fputs("\nTRAIN is a train section of FILE (default: the first).  Its training program is\n"
+		      "compiled as by netc build (the same passes, optimisation level, target cpu and\n"
+		      "features), JIT-compiled by LLVM ORC into this process and run by the driver of\n"
+		      "a built program: FLAGS after -- are that program's (--steps N, --seed S,\n"
+		      "--threads N, --resume, ...; `netc run FILE -- --help` lists them), and so are\n"
+		      "its output, checkpoints and exit status.\n"
+		      "\noptions: -I DIR, --error-limit N, --batch N, --no-opt, --target-cpu CPU,\n"
+		      "  --target-features +F,-G, --world N, --time (print the JIT compile times to\n"
+		      "  standard error)\n", out);
+		return;
+	}
+	if (strcmp(c->name, "repl") == 0) {
+		fputs("\nFILEs are loaded first (as :load FILE).  :help in the session lists the\n"
+		      "commands; docs/repl.md walks through one.  History: $NETC_HISTORY, else\n"
+		      "~/.netc_history.  Standard input that is not a terminal is read line by line\n"
+		      "with no prompt (scripted sessions).\n"
+		      "\noptions: -I DIR, --error-limit N, --batch N, --target-cpu CPU,\n"
+		      "  --target-features +F,-G, --world N\n", out);
+		return;
+	}
 	if (strcmp(c->name, "build") == 0 || strcmp(c->name, "emit-llvm") == 0) {
 		fputs("\nTRAIN is a train section of FILE (default: the first).  The training program\n"
 		      "(autodiff, losses, optimizer, blobs; docs/training.md) is built and compiled\n"
@@ -210,16 +238,19 @@ static int write_graph(const struct graph *g, const char *out)
 	return 0;
 }
 
-/* netc build: the training program of train section `name`, printed
- * after `dump_after`; code generation comes with the LLVM backend. */
-static int build(struct arena *A, struct diag_ctx *D, struct sema *S, const char *name,
-		 const char *dump_after, int64_t batch, const char *out, struct backend_opts *bo,
-		 bool no_opt)
+/* The pipeline of netc build, netc run and the REPL: the training program
+ * of train section `name` (graph passes, autodiff, program passes, memory
+ * plan, layout), or the program printed after `dump_after`.  *out: the
+ * laid-out program for code generation, or NULL when there is none to
+ * generate (an error, or a dump was printed).  Returns the exit status. */
+static int build_program(struct arena *A, struct diag_ctx *D, struct sema *S, const char *name,
+			 const char *dump_after, int64_t batch, bool no_opt, struct tprog **out)
 {
 	struct train_info *ti;
 	struct tprog *P;
 	const char *bad;
 
+	*out = NULL;
 	if (D->nerrors)
 		return EXIT_INPUT;
 	ti = sema_train(S, name);
@@ -265,6 +296,21 @@ static int build(struct arena *A, struct diag_ctx *D, struct sema *S, const char
 		tprog_dump(stdout, P);
 		return 0;
 	}
+	*out = P;
+	return 0;
+}
+
+/* netc build: the training program of train section `name`, printed
+ * after `dump_after`; code generation comes with the LLVM backend. */
+static int build(struct arena *A, struct diag_ctx *D, struct sema *S, const char *name,
+		 const char *dump_after, int64_t batch, const char *out, struct backend_opts *bo,
+		 bool no_opt)
+{
+	struct tprog *P;
+	int rc = build_program(A, D, S, name, dump_after, batch, no_opt, &P);
+
+	if (rc || !P)
+		return rc;
 #ifdef NETC_NO_BACKEND
 	(void)bo;
 	(void)out;
@@ -282,6 +328,34 @@ static int build(struct arena *A, struct diag_ctx *D, struct sema *S, const char
 	return backend_build_executable(&backend_llvm, P, bo, out, D) ? EXIT_INPUT : 0;
 #endif
 }
+
+#ifndef NETC_NO_BACKEND
+/* netc run: the program of netc build, JIT-compiled into this process and
+ * run by the built program's driver with its flags fargv[1, fargc). */
+static int run_jit(struct arena *A, struct diag_ctx *D, struct sema *S, const char *name,
+		   int64_t batch, const struct backend_opts *bo, bool no_opt, bool times,
+		   int fargc, char **fargv)
+{
+	struct tprog *P;
+	struct jit *j;
+	struct nrt_entry e;
+	struct jit_times t;
+	int rc = build_program(A, D, S, name, NULL, batch, no_opt, &P);
+
+	if (rc || !P)
+		return rc ? rc : EXIT_INPUT;
+	if (jit_compile(P, bo, D, &j, &e, &t))
+		return EXIT_INPUT;
+	if (times)
+		fprintf(stderr, "netc run: JIT compile %.3f s (module %.3f s, machine code %.3f s)\n",
+			t.module + t.codegen, t.module, t.codegen);
+	fflush(stderr);
+	rc = nrt_driver_main_entry(&e, fargc, fargv);
+	fflush(stdout);
+	jit_free(j);
+	return rc;
+}
+#endif
 
 /* netc build --cluster slurm: OUT.slurm beside the executable, a batch
  * script that starts `world` ranks (tasks_per_node per node) with srun. */
@@ -374,7 +448,7 @@ int main(int argc, char **argv)
 
 	enum { OPT_LIMIT = 256, OPT_DUMP_AST, OPT_DUMP_GRAPH, OPT_VERSION, OPT_DUMP_AFTER,
 	       OPT_BATCH, OPT_TARGET_CPU, OPT_TARGET_FEATURES, OPT_NO_OPT, OPT_WORLD, OPT_CLUSTER,
-	       OPT_TASKS_PER_NODE };
+	       OPT_TASKS_PER_NODE, OPT_TIME };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
@@ -390,18 +464,27 @@ int main(int argc, char **argv)
 		{ "world", required_argument, NULL, OPT_WORLD },
 		{ "cluster", required_argument, NULL, OPT_CLUSTER },
 		{ "tasks-per-node", required_argument, NULL, OPT_TASKS_PER_NODE },
+		{ "time", no_argument, NULL, OPT_TIME },
 		{ 0 },
 	};
 	const char **dirs = calloc((size_t)argc, sizeof *dirs);
 	int ndirs = 0, limit = 20;
-	bool dump_ast = false, dump_graph = false, no_opt = false;
+	bool dump_ast = false, dump_graph = false, no_opt = false, times = false;
 	const char *out = NULL, *dump_after = NULL;
 	struct backend_opts bo = { .opt_level = 2, .output = BO_OBJECT, .out_path = "-" };
 	long long batch = 0, world = 1, tasks_per_node = 1;
 	const char *cluster = NULL;
-	int c;
+	int c, nopt = argc, fargc = 0;
+	char **fargv = NULL;
+	/* netc run FILE ... -- FLAGS: FLAGS are the program's, not ours */
+	if (strcmp(cmd->name, "run") == 0)
+		for (int i = 2; i < argc; i++)
+			if (strcmp(argv[i], "--") == 0) {
+				nopt = i;
+				break;
+			}
 	optind = 2;
-	while ((c = getopt_long(argc, argv, "hI:o:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(nopt, argv, "hI:o:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			cmd_usage(stdout, cmd);
@@ -474,6 +557,9 @@ int main(int argc, char **argv)
 		case OPT_TARGET_CPU:
 			bo.target_cpu = optarg;
 			break;
+		case OPT_TIME:
+			times = true;
+			break;
 		case OPT_TARGET_FEATURES:
 			bo.target_features = optarg;
 			break;
@@ -483,17 +569,44 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	int nargs = argc - optind;
+	int nargs = nopt - optind;
 	bool is_check = strcmp(cmd->name, "check") == 0, is_graph = strcmp(cmd->name, "graph") == 0;
 	bool is_build = strcmp(cmd->name, "build") == 0 || strcmp(cmd->name, "emit-llvm") == 0;
+	bool is_run = strcmp(cmd->name, "run") == 0, is_repl = strcmp(cmd->name, "repl") == 0;
 	if (strcmp(cmd->name, "emit-llvm") == 0)
 		bo.output = BO_IR;
 #ifdef NETC_NO_BACKEND
-	if (is_build && !dump_after) {
+	if ((is_build && !dump_after) || is_run || is_repl) {
 		free(dirs);
 		return exec_codegen(argv);
 	}
+#else
+	if (is_repl) {
+		struct repl_opts ro = { .dirs = dirs, .ndirs = ndirs, .stdlib_dir = stdlib_dir(),
+					.error_limit = limit, .batch = batch, .world = world, .bo = bo };
+		int rrc = repl_main(&ro, argc - optind, argv + optind);
+		free(dirs);
+		return rrc;
+	}
 #endif
+	if (times && !is_run) {
+		fprintf(stderr, "netc %s: --time is an option of netc run\n", cmd->name);
+		free(dirs);
+		return EXIT_USAGE;
+	}
+	if (is_run && (out || dump_after || cluster)) {
+		fprintf(stderr, "netc run: %s is an option of netc build\n",
+			out ? "-o" : dump_after ? "--dump-after" : "--cluster");
+		free(dirs);
+		return EXIT_USAGE;
+	}
+	if (is_run) {   /* the program's argv: its name, then the flags after -- */
+		fargc = 1 + (nopt < argc ? argc - nopt - 1 : 0);
+		fargv = calloc((size_t)fargc + 1, sizeof *fargv);
+		fargv[0] = (char *)"netc run";
+		for (int i = 1; i < fargc; i++)
+			fargv[i] = argv[nopt + i];
+	}
 	if (nargs < 1 || nargs > (is_check ? 1 : 2)) {
 		fprintf(stderr, "netc %s: expected %s\n", cmd->name, cmd->args);
 		free(dirs);
@@ -546,6 +659,10 @@ int main(int argc, char **argv)
 			for (int i = 0; i < S.graphs.cap; i++)
 				if (S.graphs.keys[i])
 					graph_dump(stdout, S.graphs.vals[i]);
+	} else if (is_run) {
+#ifndef NETC_NO_BACKEND
+		rc = run_jit(&A, &D, &S, name, batch, &bo, no_opt, times, fargc, fargv);
+#endif
 	} else if (is_build) {
 		rc = build(&A, &D, &S, name, dump_after, batch, out, &bo, no_opt);
 		if (rc == 0 && cluster && out && !dump_after && bo.output != BO_IR)
@@ -579,5 +696,6 @@ done:
 	arena_free(&A);
 	diag_free(&D);
 	free(dirs);
+	free(fargv);
 	return rc;
 }

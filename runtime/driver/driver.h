@@ -36,9 +36,10 @@ struct nrt_driver_opts {
 	bool eval_only, quiet, strict, synthetic, print_config, no_checkpoint;
 };
 
-/* Parse argv into o (defaults first).  0, 1 for --help (printed to out),
- * or 2 after a message on err. */
-int nrt_driver_parse(int argc, char **argv, struct nrt_driver_opts *o, FILE *out, FILE *err);
+/* Parse argv into o (defaults first).  0, 1 for --help (printed to out,
+ * naming program p), or 2 after a message on err. */
+int nrt_driver_parse(const struct netrt_program *p, int argc, char **argv,
+		     struct nrt_driver_opts *o, FILE *out, FILE *err);
 
 /* A program's entry points and tables (runtime/include/netrt.h): the
  * netc_* symbols of a built program, or the same functions JIT-compiled. */

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void usage(FILE *out, const char *argv0)
+static void usage(FILE *out, const char *argv0, const struct netrt_program *p)
 {
 	fprintf(out,
 		"usage: %s [options]\n"
@@ -35,7 +35,7 @@ static void usage(FILE *out, const char *argv0)
 		"                        (--steps N, default 1; prints the loss of each step)\n"
 		"  --print-config        print the configuration JSON the program carries\n"
 		"  --help                this text\n",
-		argv0, netc_program.name, (long long)netc_program.batch);
+		argv0, p->name, (long long)p->batch);
 }
 
 static int parse_int(FILE *err, const char *opt, const char *v, long long lo, int64_t *out)
@@ -52,7 +52,8 @@ static int parse_int(FILE *err, const char *opt, const char *v, long long lo, in
 	return 0;
 }
 
-int nrt_driver_parse(int argc, char **argv, struct nrt_driver_opts *o, FILE *out, FILE *err)
+int nrt_driver_parse(const struct netrt_program *p, int argc, char **argv, struct nrt_driver_opts *o,
+		     FILE *out, FILE *err)
 {
 	static const struct {
 		const char *name;
@@ -84,7 +85,7 @@ int nrt_driver_parse(int argc, char **argv, struct nrt_driver_opts *o, FILE *out
 				return 2;
 			i++;
 		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			usage(out, argv[0]);
+			usage(out, argv[0], p);
 			return 1;
 		} else if (!strcmp(a, "--data-root") || !strcmp(a, "--log")) {
 			if (!v || !*v) {

@@ -1080,7 +1080,7 @@ int nrt_driver_run_entry(const struct nrt_entry *e, const char *argv0,
 int nrt_driver_main_entry(const struct nrt_entry *e, int argc, char **argv)
 {
 	struct nrt_driver_opts o;
-	int rc = nrt_driver_parse(argc, argv, &o, stdout, stderr);
+	int rc = nrt_driver_parse(e->program, argc, argv, &o, stdout, stderr);
 	if (rc)
 		return rc == 1 ? 0 : rc;
 	return nrt_driver_run_entry(e, argv[0], &o);
