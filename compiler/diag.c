@@ -77,6 +77,22 @@ static const char *find_line(const struct src_file *f, int line, size_t *len)
 	return p;
 }
 
+/* Where line `line` of file f came from (diag_ctx.segs): its path and line. */
+static const char *map_line(const struct diag_ctx *d, int f, int line, int *out)
+{
+	const struct diag_seg *g = NULL;
+	*out = line;
+	if (!d->map_path || f < 0 || f >= d->nfiles || strcmp(d->files[f].path, d->map_path) != 0)
+		return f >= 0 && f < d->nfiles ? d->files[f].path : NULL;
+	for (int i = 0; i < d->nsegs; i++)
+		if (d->segs[i].line <= line)
+			g = &d->segs[i];
+	if (!g)
+		return d->files[f].path;
+	*out = line - g->line + g->first_line;
+	return g->path;
+}
+
 enum { SHOW_MAX = 240 };  /* characters of a source line we print */
 
 /* Print the source line and a caret line under [col, end_col). */
@@ -129,15 +145,19 @@ static void show_source(struct diag_ctx *d, struct loc at)
 	/* Trim trailing spaces of the caret line. */
 	while (nc > 0 && (car[nc - 1] == ' '))
 		nc--;
-	fprintf(d->out, "%5d | %s%.*s\n", at.line, first > 1 ? "..." : "", (int)nb, buf);
+	int shown_line;
+	map_line(d, at.file, at.line, &shown_line);
+	fprintf(d->out, "%5d | %s%.*s\n", shown_line, first > 1 ? "..." : "", (int)nb, buf);
 	fprintf(d->out, "      | %s%.*s\n", first > 1 ? "   " : "", (int)nc, car);
 }
 
 static void vreport(struct diag_ctx *d, struct loc at, const char *kind,
 		    const char *fmt, va_list ap)
 {
-	if (at.file >= 0 && at.file < d->nfiles)
-		fprintf(d->out, "%s:%d:%d: %s: ", d->files[at.file].path, at.line, at.col, kind);
+	int line;
+	const char *path = map_line(d, at.file, at.line, &line);
+	if (path)
+		fprintf(d->out, "%s:%d:%d: %s: ", path, line, at.col, kind);
 	else
 		fprintf(d->out, "netc: %s: ", kind);
 	vfprintf(d->out, fmt, ap);

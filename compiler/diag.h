@@ -27,6 +27,15 @@ struct src_file {
 	size_t len;             /* length in bytes (the text may hold NULs) */
 };
 
+/* A piece of a file made of pieces of others (the REPL's set of
+ * definitions): from `line` on, the lines are those of `path` from
+ * `first_line` on, and messages say so. */
+struct diag_seg {
+	int line;               /* first line of the piece in the made file */
+	const char *path;       /* where it came from ("<input>", a file) */
+	int first_line;         /* its first line there */
+};
+
 struct diag_ctx {
 	struct src_file *files; /* source files seen so far */
 	int nfiles, capfiles;
@@ -35,6 +44,9 @@ struct diag_ctx {
 	bool stopped;           /* the limit was reached: callers should wind down */
 	bool last_shown;        /* the last error was printed (its notes follow it) */
 	FILE *out;              /* where diagnostics go (stderr by default) */
+	const char *map_path;   /* the made file (NULL: none), */
+	const struct diag_seg *segs;   /* its pieces, by line */
+	int nsegs;
 };
 
 void diag_init(struct diag_ctx *d, FILE *out);

@@ -58,6 +58,30 @@ struct nrt_entry {
 int nrt_driver_run_entry(const struct nrt_entry *e, const char *argv0,
 			 const struct nrt_driver_opts *o);
 
+/* A run in pieces, for `netc repl`: the set-up of nrt_driver_run_entry
+ * (configuration, context, data, initialisation, training runtime; o's
+ * synthetic, eval_only and print_config are ignored), then any number of
+ * train, save and restore calls on the same parameters, then close.  The
+ * steps are train()'s loop, so the pieces train exactly as one run. */
+struct nrt_session;
+struct nrt_data;
+/* NULL with the exit status in *status after a message on stderr. */
+struct nrt_session *nrt_session_open(const struct nrt_entry *e, const char *argv0,
+				     const struct nrt_driver_opts *o, int *status);
+/* steps (> 0) more train steps, or epochs (> 0) more epochs (then the
+ * validation report), from where the last call stopped.  SIGINT stops at
+ * the next step boundary (status 130).  Returns 0 or the exit status. */
+int nrt_session_train(struct nrt_session *s, int64_t steps, int64_t epochs);
+/* Write / read a checkpoint (the format of built programs; a restore
+ * refuses another program's).  0, or 1 after a message. */
+int nrt_session_save(struct nrt_session *s, const char *path);
+int nrt_session_restore(struct nrt_session *s, const char *path);
+/* The context (regions, step, pool) and the data (NULL: none) it owns. */
+struct netrt_ctx *nrt_session_ctx(struct nrt_session *s);
+struct nrt_data *nrt_session_data(struct nrt_session *s);
+uint64_t nrt_session_seed(const struct nrt_session *s);
+void nrt_session_close(struct nrt_session *s);
+
 /* main(): parse argv, then run e. */
 int nrt_driver_main_entry(const struct nrt_entry *e, int argc, char **argv);
 

@@ -74,6 +74,11 @@ struct run {
 	const char **class_names;
 	struct sigaction old_int, old_term;   /* the handlers before ours, put back at the end */
 	bool caught;
+	/* a session (nrt_session_*, the REPL) trains in pieces: */
+	struct nrt_driver_opts own;    /* its options (R->o points here) */
+	bool started;                  /* train() ran: resume and broadcast done */
+	int64_t pos_epoch, pos_batch;  /* where the next step starts: epochs done, batch in the next */
+	int64_t last_epoch;            /* train() stops after this epoch (0: the section's epochs) */
 	char err[ERRN];
 };
 
@@ -692,6 +697,8 @@ static int train_epoch(struct run *R, int64_t epoch, int64_t start, struct nrt_p
 			break;
 		}
 		k++;
+		R->pos_epoch = epoch - 1;
+		R->pos_batch = k;
 		double loss = loss_of(R);
 		f[0] = !isfinite(loss), f[1] = interrupted;
 		if (agree(R, f, 2)) {
@@ -772,6 +779,13 @@ static int train(struct run *R)
 	int status = GO_ON;
 
 	nrt_ckpt_meta_init(&meta);
+	if (R->started) {   /* a session's next piece: on from where the last one stopped */
+		from = NULL;
+		start_epoch = R->pos_epoch;
+		start_batch = R->pos_batch;
+		goto loop;
+	}
+	R->started = true;
 	if (resume_path(R, buf, sizeof buf, &from))
 		return 1;
 	if (from) {
@@ -787,8 +801,8 @@ static int train(struct run *R)
 			printf("resume: batch %lld counts batches of rank 0's shard\n",
 			       (long long)meta.batch_in_epoch);
 		R->c.step = meta.step;
-		start_epoch = meta.epoch;
-		start_batch = meta.batch_in_epoch;
+		start_epoch = R->pos_epoch = meta.epoch;
+		start_batch = R->pos_batch = meta.batch_in_epoch;
 		if (!R->o->quiet)
 			printf("resumed from %s: epoch %lld, batch %lld, step %lld\n", from,
 			       (long long)meta.epoch, (long long)meta.batch_in_epoch, (long long)meta.step);
@@ -802,9 +816,11 @@ static int train(struct run *R)
 		return final_report(R);
 	}
 
+loop:;
 	int64_t spe = nrt_data_count(R->data, NRT_TRAIN) / (R->p->batch * R->world);
+	int64_t last = R->last_epoch > 0 ? R->last_epoch : R->epochs;
 	nrt_progress_init(&pr, stdout, -1, R->epochs, spe);
-	for (int64_t e = start_epoch + 1; e <= R->epochs && status == GO_ON; e++) {
+	for (int64_t e = start_epoch + 1; e <= last && status == GO_ON; e++) {
 		struct nrt_scalars sc;
 		int64_t images = 0;
 		double t0 = nrt_now();
@@ -814,6 +830,8 @@ static int train(struct run *R)
 		status = train_epoch(R, e, e == start_epoch + 1 ? start_batch : 0, &pr, &meta, &images);
 		if (status != GO_ON)
 			break;
+		R->pos_epoch = e;
+		R->pos_batch = 0;
 		nrt_scalars_clear(&sc);
 		nrt_scalars_set(&sc, "epoch", (double)e);
 		nrt_scalars_set(&sc, "step", (double)R->c.step);
@@ -974,7 +992,10 @@ static int check_world(struct run *R)
 	return 0;
 }
 
-static int run(struct run *R)
+/* Everything before the first step: the configuration, the context, the
+ * data, initialisation, the training runtime, the log; agreed by the
+ * ranks.  0 or the exit status. */
+static int open_run(struct run *R)
 {
 	const struct nrt_driver_opts *o = R->o;
 	const struct netrt_program *p = R->p;
@@ -993,11 +1014,7 @@ static int run(struct run *R)
 		return 1;
 
 	rc = setup_ctx(R);
-	if (rc == 0 && o->synthetic) {
-		rc = agree_start(R, rc);
-		if (rc == 0)
-			rc = synthetic(R);
-	} else if (rc == 0) {
+	if (rc == 0 && !o->synthetic) {
 		if (!cJSON_IsObject(R->data_cfg))
 			rc = fail(R, "the train section names no data section (use --synthetic)");
 		if (rc == 0)
@@ -1012,25 +1029,35 @@ static int run(struct run *R)
 					    (p->batch * R->world));
 		if (rc == 0 && !o->eval_only)
 			rc = open_log(R);
-		rc = agree_start(R, rc);
-		if (rc == 0) {
-			catch_signals(R);
-			rc = train(R);
-		}
+	}
+	return agree_start(R, rc);
+}
+
+static int run(struct run *R)
+{
+	int rc = open_run(R);
+
+	if (rc == 0 && R->o->synthetic) {
+		rc = synthetic(R);
+	} else if (rc == 0) {
+		catch_signals(R);
+		rc = train(R);
 	}
 	return rc;
 }
 
-int nrt_driver_run_entry(const struct nrt_entry *e, const char *argv0,
-			 const struct nrt_driver_opts *o)
+/* The checks before anything is set up and the communicator: a new run,
+ * or NULL with the exit status in *rc (0 after --print-config). */
+static struct run *new_run(const struct nrt_entry *e, const char *argv0,
+			   const struct nrt_driver_opts *o, int *rc)
 {
 	struct run *R = calloc(1, sizeof *R);
 	const struct netrt_program *p = e->program;
-	int rc;
 
+	*rc = 1;
 	if (!R) {
 		fprintf(stderr, "%s: out of memory\n", argv0);
-		return 1;
+		return NULL;
 	}
 	R->argv0 = argv0;
 	R->o = o;
@@ -1039,30 +1066,52 @@ int nrt_driver_run_entry(const struct nrt_entry *e, const char *argv0,
 	R->world = 1;
 	interrupted = 0;
 	if (p->abi_version != NETRT_ABI_VERSION) {
-		rc = fail(R, "generated code of ABI %d, driver of ABI %d", p->abi_version,
-			  NETRT_ABI_VERSION);
+		*rc = fail(R, "generated code of ABI %d, driver of ABI %d", p->abi_version,
+			   NETRT_ABI_VERSION);
 		free(R);
-		return rc;
+		return NULL;
 	}
 	if (o->print_config) {
 		puts(p->config ? p->config : "{}");
 		free(R);
-		return 0;
+		*rc = 0;
+		return NULL;
 	}
 	if (o->batch >= 0 && o->batch != p->batch) {
 		fprintf(stderr, "%s: the batch is fixed at build time to %lld (netc build --batch N), "
 			"got --batch %lld\n", argv0, (long long)p->batch, (long long)o->batch);
 		free(R);
-		return 2;
+		*rc = 2;
+		return NULL;
 	}
 	R->comm = nrt_comm_open(o->comm_timeout, R->err, sizeof R->err);
 	if (!R->comm) {
-		rc = fail(R, "%s", R->err);
+		*rc = fail(R, "%s", R->err);
 		free(R);
-		return rc;
+		return NULL;
 	}
 	R->rank = nrt_comm_rank(R->comm);
 	R->world = nrt_comm_world(R->comm);
+	*rc = 0;
+	return R;
+}
+
+static void free_run(struct run *R)
+{
+	fflush(stdout);
+	teardown(R);
+	nrt_comm_close(R->comm, R->comm_failed);
+	free(R);
+}
+
+int nrt_driver_run_entry(const struct nrt_entry *e, const char *argv0,
+			 const struct nrt_driver_opts *o)
+{
+	int rc;
+	struct run *R = new_run(e, argv0, o, &rc);
+
+	if (!R)
+		return rc;
 	rc = run(R);
 	release_signals(R);
 	if (rc == 0 && R->world > 1 && R->comm->grad_syncs > 0 && !o->quiet)
@@ -1070,10 +1119,7 @@ int nrt_driver_run_entry(const struct nrt_entry *e, const char *argv0,
 		printf("comm: the train steps waited %.3f s for gradient sums (%lld steps, "
 		       "%.2f ms a step)\n", R->comm->grad_wait, (long long)R->comm->grad_syncs,
 		       1e3 * R->comm->grad_wait / (double)R->comm->grad_syncs);
-	fflush(stdout);
-	teardown(R);
-	nrt_comm_close(R->comm, R->comm_failed);
-	free(R);
+	free_run(R);
 	return rc;
 }
 
@@ -1084,4 +1130,102 @@ int nrt_driver_main_entry(const struct nrt_entry *e, int argc, char **argv)
 	if (rc)
 		return rc == 1 ? 0 : rc;
 	return nrt_driver_run_entry(e, argv[0], &o);
+}
+
+/* ---------------------------------------------------------------- sessions */
+
+struct nrt_session {
+	struct run R;
+};
+
+struct nrt_session *nrt_session_open(const struct nrt_entry *e, const char *argv0,
+				     const struct nrt_driver_opts *o, int *status)
+{
+	struct run *R;
+	struct nrt_driver_opts own = *o;
+	int rc;
+
+	own.synthetic = false;
+	own.eval_only = false;
+	own.print_config = false;
+	R = new_run(e, argv0, &own, &rc);
+	if (!R) {
+		*status = rc ? rc : 1;
+		return NULL;
+	}
+	R->own = own;
+	R->o = &R->own;
+	rc = open_run(R);
+	if (rc) {
+		free_run(R);
+		*status = rc;
+		return NULL;
+	}
+	*status = 0;
+	return (struct nrt_session *)R;   /* R is the session's first and only member */
+}
+
+int nrt_session_train(struct nrt_session *s, int64_t steps, int64_t epochs)
+{
+	struct run *R = &s->R;
+	int rc;
+
+	R->own.steps = steps > 0 ? R->c.step + steps : -1;
+	R->last_epoch = epochs > 0 ? R->pos_epoch + epochs : steps > 0 ? INT64_MAX : 0;
+	catch_signals(R);
+	rc = train(R);
+	release_signals(R);
+	fflush(stdout);
+	return rc;
+}
+
+int nrt_session_save(struct nrt_session *s, const char *path)
+{
+	struct run *R = &s->R;
+	struct nrt_ckpt_meta m;
+
+	nrt_ckpt_meta_init(&m);
+	fill_meta(R, &m, R->pos_epoch, R->pos_batch);
+	if (nrt_ckpt_save(path, R->p, R->c.region, &m, R->err, sizeof R->err))
+		return fail(R, "%s", R->err);
+	return 0;
+}
+
+int nrt_session_restore(struct nrt_session *s, const char *path)
+{
+	struct run *R = &s->R;
+	struct nrt_ckpt_meta m;
+
+	nrt_ckpt_meta_init(&m);
+	if (nrt_ckpt_load(path, R->p, R->c.region, R->program_hash, &m, R->err, sizeof R->err))
+		return fail(R, "cannot restore: %s", R->err);
+	if (nrt_sched_load_meta(R->sched, &m, R->err, sizeof R->err) ||
+	    nrt_early_load_meta(&R->early, &m, R->err, sizeof R->err))
+		return fail(R, "cannot restore from %s: %s", path, R->err);
+	R->c.step = m.step;
+	R->pos_epoch = m.epoch;
+	R->pos_batch = m.batch_in_epoch;
+	R->started = true;
+	return 0;
+}
+
+struct netrt_ctx *nrt_session_ctx(struct nrt_session *s)
+{
+	return &s->R.c;
+}
+
+struct nrt_data *nrt_session_data(struct nrt_session *s)
+{
+	return s->R.data;
+}
+
+uint64_t nrt_session_seed(const struct nrt_session *s)
+{
+	return s->R.seed;
+}
+
+void nrt_session_close(struct nrt_session *s)
+{
+	if (s)
+		free_run(&s->R);
 }
