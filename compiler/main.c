@@ -21,6 +21,7 @@
 #include "passes/passes.h"
 #include "passes/progpasses.h"
 #include "backend/backend.h"
+#include "program.h"
 #ifndef NETC_NO_BACKEND
 #include "jit/jit.h"
 #include "repl/repl.h"
@@ -238,68 +239,6 @@ static int write_graph(const struct graph *g, const char *out)
 	return 0;
 }
 
-/* The pipeline of netc build, netc run and the REPL: the training program
- * of train section `name` (graph passes, autodiff, program passes, memory
- * plan, layout), or the program printed after `dump_after`.  *out: the
- * laid-out program for code generation, or NULL when there is none to
- * generate (an error, or a dump was printed).  Returns the exit status. */
-static int build_program(struct arena *A, struct diag_ctx *D, struct sema *S, const char *name,
-			 const char *dump_after, int64_t batch, bool no_opt, struct tprog **out)
-{
-	struct train_info *ti;
-	struct tprog *P;
-	const char *bad;
-
-	*out = NULL;
-	if (D->nerrors)
-		return EXIT_INPUT;
-	ti = sema_train(S, name);
-	if (!ti || D->nerrors)
-		return EXIT_INPUT;
-	/* the graph passes (fold, cse, dce) on the forward graph */
-	if (!no_opt) {
-		if (!passes_run(ti->net, D, dump_after, stdout))
-			return EXIT_INPUT;
-		if (dump_after && passes_is_pass(dump_after))
-			return 0;
-	} else if (dump_after && passes_is_pass(dump_after)) {
-		graph_dump(stdout, ti->net);   /* no passes ran: the graph as built */
-		return 0;
-	}
-	P = tprog_build(A, D, ti, batch);
-	if (!P)
-		return EXIT_INPUT;
-	if (dump_after && strcmp(dump_after, "autodiff") == 0) {
-		tprog_dump(stdout, P);
-		return 0;
-	}
-	/* the passes over the program (bnfold, fuse) */
-	if (!no_opt) {
-		if (!progpasses_run(P, D, dump_after, stdout))
-			return EXIT_INPUT;
-		if (dump_after && progpasses_is_pass(dump_after))
-			return 0;
-	} else if (dump_after && progpasses_is_pass(dump_after)) {
-		tprog_dump(stdout, P);   /* no passes ran: the program as built */
-		return 0;
-	}
-	P->memplan = !no_opt;
-	tprog_layout(P);
-	bad = tprog_verify(P);
-	if (!bad)
-		bad = tprog_verify_layout(P);   /* the planner's promise: live buffers apart */
-	if (bad) {
-		fprintf(stderr, "netc: internal error: the training program is inconsistent: %s\n", bad);
-		return EXIT_INPUT;
-	}
-	if (dump_after) {
-		tprog_dump(stdout, P);
-		return 0;
-	}
-	*out = P;
-	return 0;
-}
-
 /* netc build: the training program of train section `name`, printed
  * after `dump_after`; code generation comes with the LLVM backend. */
 static int build(struct arena *A, struct diag_ctx *D, struct sema *S, const char *name,
@@ -307,7 +246,7 @@ static int build(struct arena *A, struct diag_ctx *D, struct sema *S, const char
 		 bool no_opt)
 {
 	struct tprog *P;
-	int rc = build_program(A, D, S, name, dump_after, batch, no_opt, &P);
+	int rc = netc_build_program(A, D, S, name, dump_after, batch, no_opt, stdout, &P);
 
 	if (rc || !P)
 		return rc;
@@ -340,7 +279,7 @@ static int run_jit(struct arena *A, struct diag_ctx *D, struct sema *S, const ch
 	struct jit *j;
 	struct nrt_entry e;
 	struct jit_times t;
-	int rc = build_program(A, D, S, name, NULL, batch, no_opt, &P);
+	int rc = netc_build_program(A, D, S, name, NULL, batch, no_opt, stdout, &P);
 
 	if (rc || !P)
 		return rc ? rc : EXIT_INPUT;
