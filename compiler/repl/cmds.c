@@ -446,7 +446,11 @@ static int cmd_restore(struct repl *R, char *args, bool *quit)
 	(void)quit;
 	if (!f)
 		return usage("restore");
-	if ((name || !R->live.run) && repl_live(R, train_for(R, name)))
+	/* NAME's program, or the live one (compiled again if its definitions changed) */
+	char *t = name ? NULL : R->live.train ? strdup(R->live.train) : NULL;
+	int rc = repl_live(R, train_for(R, name ? name : t));
+	free(t);
+	if (rc)
 		return 1;
 	if (nrt_session_restore(R->live.run, f))
 		return 1;

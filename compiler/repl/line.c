@@ -139,7 +139,7 @@ struct line_in *line_open(FILE *in, bool tty, const char *history_path, line_nam
 		rl_readline_name = "netc";
 		rl_instream = in;
 		rl_attempted_completion_function = complete;
-		rl_basic_word_break_characters = " \t\n\"(){}[],=+-*/<>:;";
+		rl_basic_word_break_characters = " \t\n\"(){}[],=+-*/<>;";   /* not : (commands) */
 		using_history();
 		stifle_history(2000);
 		if (history_path)

@@ -871,6 +871,10 @@ loop:;
 		if (interrupted)
 			status = STOP_SIGNAL;
 	}
+	if (pr.dirty) {   /* stopped mid-epoch on a terminal: end the progress line */
+		fputc('\n', pr.out);
+		pr.dirty = 0;
+	}
 	if (status == STOP_FAIL)
 		return 1;
 	if (status == STOP_SIGNAL) {
