@@ -7,6 +7,8 @@
 # session, and is refused by another program), then an invalid definition
 # that reports its error at its line and column in the input and leaves the
 # old definitions working.  No prompts in the output of a script.
+# Training in pieces across :set threads equals the built program's run,
+# byte for byte.
 set -u
 . "$abs_top_srcdir/tests/e2e/common.sh"
 
@@ -110,6 +112,26 @@ cat s2.out s2.err
 grep -q 'cannot restore' s2.err || fail "another program's checkpoint was not refused"
 grep -q "^restored $tmp/w.safetensors (mnist_lenet, step 200)$" s2.out || fail "restore in a new session"
 grep -q 'after 200 training steps' s2.out || fail ":eval after :restore"
+
+# training in pieces (60 steps, :set threads 2, 40 more) is the built
+# program's 100 steps, byte for byte; :eval on random input
+"$NETC" build "$net" -o mnist || fail "netc build exited $?"
+mkdir aot
+(cd aot && ../mnist --steps 100 --log none --quiet) >aot.out 2>&1 || { cat aot.out; fail "the built program"; }
+cat >s4.in <<EOF2
+:load $net
+:train mnist_lenet steps=60
+:set threads 2
+:train mnist_lenet steps=40
+:save $tmp/r.safetensors
+:eval mnist_lenet on random
+EOF2
+"$NETC" repl <s4.in >s4.out 2>&1 || { cat s4.out; fail "pieces session exited $?"; }
+grep -q '^threads: 2$' s4.out || fail ":set threads"
+grep -q '^mnist_lenet on random input, after 100 training steps:$' s4.out || fail ":eval on random"
+cmp r.safetensors aot/ckpt/mnist-last.safetensors ||
+	fail "60 + 40 steps in the REPL differ from the built program's 100"
+echo "ok: :train 60 + 40 (2 threads) = the built program's 100 steps, byte for byte"
 
 # a file that does not load: status 2
 "$NETC" repl missing.net </dev/null >/dev/null 2>s3.err
