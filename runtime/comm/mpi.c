@@ -42,18 +42,27 @@ static double now(void)
 	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* "the other rank (1)" in a world of 2; "a rank" otherwise. */
+/* "the other rank (1)" in a world of 2; with parameter servers the ranks
+ * of the other side; "a rank" otherwise. */
 static void peer(const struct nrt_comm *c, char *b, size_t n)
 {
+	int w = c->world - c->servers;
 	if (c->world == 2)
 		snprintf(b, n, "rank %d", 1 - c->rank);
+	else if (c->servers > 0 && c->rank >= w)
+		snprintf(b, n, "one of the workers (ranks 0-%d)", w - 1);
+	else if (c->servers == 1)
+		snprintf(b, n, "the parameter server (rank %d) or another worker", w);
+	else if (c->servers > 1)
+		snprintf(b, n, "a parameter server (ranks %d-%d) or another worker", w,
+			 c->world - 1);
 	else
 		snprintf(b, n, "one of the %d other ranks", c->world - 1);
 }
 
 static int mpi_fail(struct nrt_comm *c, int rc, const char *call, const char *what)
 {
-	char s[MPI_MAX_ERROR_STRING], p[64];
+	char s[MPI_MAX_ERROR_STRING], p[128];
 	int len = 0;
 	if (MPI_Error_string(rc, s, &len) != MPI_SUCCESS)
 		snprintf(s, sizeof s, "error %d", rc);
@@ -65,7 +74,7 @@ static int mpi_fail(struct nrt_comm *c, int rc, const char *call, const char *wh
 
 static int timed_out(struct nrt_comm *c, const char *call, const char *what)
 {
-	char p[64];
+	char p[128];
 	peer(c, p, sizeof p);
 	snprintf(c->err, sizeof c->err, "rank %d: %s (%s) did not complete within %g s at step %lld: "
 		 "%s did not take part (dead or stopped); --comm-timeout sets the limit",
@@ -351,7 +360,7 @@ static int m_ps_ibcast(struct nrt_comm *c, int s, float *x, int64_t n)
 		return mpi_fail(c, rc, "MPI_Ibcast", "parameters from a parameter server");
 	m->nreq++;
 	m->elems += n;
-	m->kind = m->kind ? m->kind : "broadcast (parameter server)";
+	m->kind = m->kind ? "reduce and broadcast (parameter server)" : "broadcast (parameter server)";
 	return 0;
 }
 
