@@ -123,6 +123,7 @@ int jit_compile(const struct tprog *P, const struct backend_opts *o, struct diag
 	e->forward = (int (*)(struct netrt_ctx *))lookup(j, "netc_forward", &st);
 	e->train_step = (int (*)(struct netrt_ctx *))lookup(j, "netc_train_step", &st);
 	e->eval_step = (int (*)(struct netrt_ctx *))lookup(j, "netc_eval_step", &st);
+	e->update = (int (*)(struct netrt_ctx *))lookup(j, "netc_update", &st);
 	e->workspace_size = (int64_t (*)(int))lookup(j, "netc_workspace_size", &st);
 	e->program = lookup(j, "netc_program", &st);
 	if (st.failed)

@@ -174,9 +174,11 @@ bool tp_read_config(struct tprog *P, struct diag_ctx *D, const struct train_info
 		P->cfg.allreduce = true;
 		P->cfg.bucket_mb = num(P->A, v, "bucket_mb");
 	}
-	/* sharded: the same gradient steps (the runtime sums, then each rank
-	 * updates its shard: ctx->shard_begin / shard_end) */
-	if (ctor_name(v) && strcmp(ctor_name(v), "sharded") == 0)
+	/* sharded and parameter_server: the same gradient steps; the runtime
+	 * decides what they do (grad.c: a reduce-scatter onto the ranks'
+	 * shards, or a push to the servers and a pull of the parameters) */
+	if (ctor_name(v) && (strcmp(ctor_name(v), "sharded") == 0 ||
+			     strcmp(ctor_name(v), "parameter_server") == 0))
 		P->cfg.allreduce = true;
 	return true;
 }

@@ -33,6 +33,20 @@ struct nrt_comm_ops {
 	/* every rank's part nrt_comm_shard(n, world, rank) of x[0, n) into
 	 * every rank's x */
 	int (*allgather_f32)(struct nrt_comm *c, float *x, int64_t n, const char *what);
+	/* start a sum of x[lo, hi) whose part in rank r's shard of [0, n) ends
+	 * in rank r's x (wait_all puts it in place) */
+	int (*ireduce_scatter_f32)(struct nrt_comm *c, float *x, int64_t n, int64_t lo, int64_t hi);
+	/* rank r's send[0, hi[r] - lo[r]) into root's recv[lo[r], hi[r]) */
+	int (*gatherv_f32)(struct nrt_comm *c, const float *send, float *recv, const int64_t *lo,
+			   const int64_t *hi, int root, const char *what);
+	/* parameter servers: make the groups (server s and every worker) */
+	int (*ps_open)(struct nrt_comm *c, int servers);
+	/* start, in server s's group, a sum of x[0, n) into the server's x
+	 * (the server's own x takes part: zero it) */
+	int (*ps_ireduce_f32)(struct nrt_comm *c, int s, float *x, int64_t n);
+	/* start, in server s's group, a copy of the server's x[0, n) into
+	 * every worker's x */
+	int (*ps_ibcast_f32)(struct nrt_comm *c, int s, float *x, int64_t n);
 	/* failed: the run ends on an error (MPI_Abort as the last resort) */
 	void (*close)(struct nrt_comm *c, bool failed);
 };
@@ -47,6 +61,10 @@ struct nrt_comm {
 	int64_t step;                  /* for messages */
 	double grad_wait;              /* seconds grad_sync spent waiting on the sums */
 	int64_t grad_syncs;            /* grad_sync calls that waited (world > 1) */
+	/* the strategy grad.c follows (set by the driver): */
+	int servers;                   /* parameter_server: the last `servers` ranks serve */
+	bool reduce_scatter;           /* sharded: sum each rank's shard only */
+	int64_t ntrain;                /* the trainable elements (what the shards split) */
 	void *impl;
 	char err[NRT_COMM_ERRN];
 };
@@ -91,5 +109,30 @@ static inline void nrt_comm_shard(int64_t n, int world, int r, int64_t *lo, int6
 }
 /* x[0, n): every rank's shard (nrt_comm_shard) from its owner, in place. */
 int nrt_comm_allgather_f32(struct nrt_comm *c, float *x, int64_t n, const char *what);
+/* Start the sum of x[lo, hi) onto the ranks' shards of [0, n): after
+ * nrt_comm_wait_all rank r's x holds the sum over that range's part in
+ * its shard (the rest of x[lo, hi) is undefined). */
+int nrt_comm_ireduce_scatter_f32(struct nrt_comm *c, float *x, int64_t n, int64_t lo, int64_t hi);
+/* Rank r's send[0, hi[r] - lo[r]) into root's recv[lo[r], hi[r]) (lo, hi:
+ * one range per rank; an empty one sends nothing). */
+int nrt_comm_gatherv_f32(struct nrt_comm *c, const float *send, float *recv, const int64_t *lo,
+			 const int64_t *hi, int root, const char *what);
+
+/* distribute = parameter_server(servers = k): ranks world - k .. world - 1
+ * are the servers, server s (rank world - k + s) owns part s of the
+ * trainable blob (nrt_comm_shard(ntrain, k, s)); ranks 0 .. world - k - 1
+ * are the workers.  ps_open makes one group per server (it and every
+ * worker); 1 <= k < world, else EINVAL with a message. */
+static inline bool nrt_comm_is_server(const struct nrt_comm *c)
+{
+	return c && c->servers > 0 && c->rank >= c->world - c->servers;
+}
+static inline int nrt_comm_workers(const struct nrt_comm *c)
+{
+	return c ? c->world - c->servers : 1;
+}
+int nrt_comm_ps_open(struct nrt_comm *c, int servers);
+int nrt_comm_ps_ireduce_f32(struct nrt_comm *c, int s, float *x, int64_t n);
+int nrt_comm_ps_ibcast_f32(struct nrt_comm *c, int s, float *x, int64_t n);
 
 #endif

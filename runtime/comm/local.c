@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static int l_barrier(struct nrt_comm *c, const char *w) { (void)c, (void)w; return 0; }
 static int l_bcast(struct nrt_comm *c, float *x, int64_t n, const char *w)
@@ -32,8 +33,38 @@ static int l_poll(struct nrt_comm *c) { (void)c; return 0; }
 static int l_wait(struct nrt_comm *c, const char *w) { (void)c, (void)w; return 0; }
 static void l_close(struct nrt_comm *c, bool failed) { (void)failed; free(c); }
 
+/* world 1: the sum of x[lo, hi) is x; the one range is already in place */
+static int l_irs(struct nrt_comm *c, float *x, int64_t n, int64_t lo, int64_t hi)
+{
+	(void)c, (void)x, (void)n, (void)lo, (void)hi;
+	return 0;
+}
+static int l_gatherv(struct nrt_comm *c, const float *send, float *recv, const int64_t *lo,
+		     const int64_t *hi, int root, const char *w)
+{
+	(void)c, (void)root, (void)w;
+	if (hi[0] > lo[0] && recv + lo[0] != send)
+		memmove(recv + lo[0], send, (size_t)(hi[0] - lo[0]) * sizeof *recv);
+	return 0;
+}
+static int l_ps_open(struct nrt_comm *c, int servers)
+{
+	snprintf(c->err, sizeof c->err, "parameter_server(servers = %d) needs more than one rank "
+		 "(a world of 1 runs as one process)", servers);
+	return EINVAL;
+}
+static int l_ps_x(struct nrt_comm *c, int s, float *x, int64_t n)
+{
+	(void)s, (void)x, (void)n;
+	snprintf(c->err, sizeof c->err, "no parameter servers in one process");
+	return EINVAL;
+}
+
 static const struct nrt_comm_ops local_ops = {
-	l_barrier, l_bcast, l_bcast, l_sum_f64, l_isum, l_poll, l_wait, l_bcast, l_close,
+	.barrier = l_barrier, .bcast_f32 = l_bcast, .allreduce_f32 = l_bcast,
+	.allreduce_f64 = l_sum_f64, .iallreduce_f32 = l_isum, .poll = l_poll, .wait_all = l_wait,
+	.allgather_f32 = l_bcast, .ireduce_scatter_f32 = l_irs, .gatherv_f32 = l_gatherv,
+	.ps_open = l_ps_open, .ps_ireduce_f32 = l_ps_x, .ps_ibcast_f32 = l_ps_x, .close = l_close,
 };
 
 struct nrt_comm *nrt_comm_local(void)
@@ -127,4 +158,37 @@ int nrt_comm_poll(struct nrt_comm *c)
 int nrt_comm_wait_all(struct nrt_comm *c, const char *what)
 {
 	return c ? c->ops->wait_all(c, what) : 0;
+}
+
+int nrt_comm_ireduce_scatter_f32(struct nrt_comm *c, float *x, int64_t n, int64_t lo, int64_t hi)
+{
+	return c && hi > lo ? c->ops->ireduce_scatter_f32(c, x, n, lo, hi) : 0;
+}
+
+int nrt_comm_gatherv_f32(struct nrt_comm *c, const float *send, float *recv, const int64_t *lo,
+			 const int64_t *hi, int root, const char *what)
+{
+	return c ? c->ops->gatherv_f32(c, send, recv, lo, hi, root, what) : 0;
+}
+
+int nrt_comm_ps_open(struct nrt_comm *c, int servers)
+{
+	if (!c)
+		return EINVAL;
+	if (servers < 1 || servers >= c->world) {
+		snprintf(c->err, sizeof c->err, "parameter_server(servers = %d) with %d ranks: it needs "
+			 "at least one server and one worker (1 <= servers < ranks)", servers, c->world);
+		return EINVAL;
+	}
+	return c->ops->ps_open(c, servers);
+}
+
+int nrt_comm_ps_ireduce_f32(struct nrt_comm *c, int s, float *x, int64_t n)
+{
+	return c && n > 0 ? c->ops->ps_ireduce_f32(c, s, x, n) : 0;
+}
+
+int nrt_comm_ps_ibcast_f32(struct nrt_comm *c, int s, float *x, int64_t n)
+{
+	return c && n > 0 ? c->ops->ps_ibcast_f32(c, s, x, n) : 0;
 }

@@ -19,10 +19,20 @@
 
 enum { CHUNK = 1 << 28 };      /* elements per MPI call (counts are int) */
 
+struct move {
+	float *from, *to;
+	int64_t n;
+};
+
 struct mpi_impl {
 	MPI_Request *req;      /* started non-blocking sums (gradient buckets) */
 	int nreq, capreq;
 	int64_t elems;         /* their elements, for messages */
+	struct move *mv;       /* reduce-scatter results to put in place after the wait */
+	int nmv, capmv;
+	MPI_Comm *group;       /* parameter servers: group s = server s and the workers */
+	int ngroups;
+	const char *kind;      /* what the started ones are, for messages */
 };
 
 static double now(void)
@@ -32,18 +42,27 @@ static double now(void)
 	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* "the other rank (1)" in a world of 2; "a rank" otherwise. */
+/* "the other rank (1)" in a world of 2; with parameter servers the ranks
+ * of the other side; "a rank" otherwise. */
 static void peer(const struct nrt_comm *c, char *b, size_t n)
 {
+	int w = c->world - c->servers;
 	if (c->world == 2)
 		snprintf(b, n, "rank %d", 1 - c->rank);
+	else if (c->servers > 0 && c->rank >= w)
+		snprintf(b, n, "one of the workers (ranks 0-%d)", w - 1);
+	else if (c->servers == 1)
+		snprintf(b, n, "the parameter server (rank %d) or another worker", w);
+	else if (c->servers > 1)
+		snprintf(b, n, "a parameter server (ranks %d-%d) or another worker", w,
+			 c->world - 1);
 	else
 		snprintf(b, n, "one of the %d other ranks", c->world - 1);
 }
 
 static int mpi_fail(struct nrt_comm *c, int rc, const char *call, const char *what)
 {
-	char s[MPI_MAX_ERROR_STRING], p[64];
+	char s[MPI_MAX_ERROR_STRING], p[128];
 	int len = 0;
 	if (MPI_Error_string(rc, s, &len) != MPI_SUCCESS)
 		snprintf(s, sizeof s, "error %d", rc);
@@ -55,7 +74,7 @@ static int mpi_fail(struct nrt_comm *c, int rc, const char *call, const char *wh
 
 static int timed_out(struct nrt_comm *c, const char *call, const char *what)
 {
-	char p[64];
+	char p[128];
 	peer(c, p, sizeof p);
 	snprintf(c->err, sizeof c->err, "rank %d: %s (%s) did not complete within %g s at step %lld: "
 		 "%s did not take part (dead or stopped); --comm-timeout sets the limit",
@@ -129,27 +148,37 @@ static int m_sum_f64(struct nrt_comm *c, double *x, int64_t n, const char *what)
 	return sum(c, x, n, MPI_DOUBLE, sizeof *x, what);
 }
 
+/* Room for one more started request (0, or ENOMEM with a message). */
+static int more_reqs(struct nrt_comm *c)
+{
+	struct mpi_impl *m = c->impl;
+	if (m->nreq == m->capreq) {
+		int cap = m->capreq ? 2 * m->capreq : 64;
+		MPI_Request *v = realloc(m->req, (size_t)cap * sizeof *v);
+		if (!v) {
+			snprintf(c->err, sizeof c->err, "rank %d: out of memory", c->rank);
+			return ENOMEM;
+		}
+		m->req = v;
+		m->capreq = cap;
+	}
+	return 0;
+}
+
 static int m_isum(struct nrt_comm *c, float *x, int64_t n, int *req)
 {
 	struct mpi_impl *m = c->impl;
 	for (int64_t o = 0; o < n; o += CHUNK) {
 		int k = (int)(n - o < CHUNK ? n - o : CHUNK), rc;
-		if (m->nreq == m->capreq) {
-			int cap = m->capreq ? 2 * m->capreq : 64;
-			MPI_Request *v = realloc(m->req, (size_t)cap * sizeof *v);
-			if (!v) {
-				snprintf(c->err, sizeof c->err, "rank %d: out of memory", c->rank);
-				return ENOMEM;
-			}
-			m->req = v;
-			m->capreq = cap;
-		}
+		if ((rc = more_reqs(c)) != 0)
+			return rc;
 		rc = MPI_Iallreduce(MPI_IN_PLACE, x + o, k, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD,
 				    &m->req[m->nreq]);
 		if (rc != MPI_SUCCESS)
 			return mpi_fail(c, rc, "MPI_Iallreduce", "gradient bucket");
 		*req = m->nreq++;
 		m->elems += k;
+		m->kind = "allreduce";
 	}
 	return 0;
 }
@@ -170,12 +199,169 @@ static int m_wait(struct nrt_comm *c, const char *what)
 	struct mpi_impl *m = c->impl;
 	char w[160];
 	int rc;
-	snprintf(w, sizeof w, "%s: %d bucket%s, %.1f MB", what, m->nreq, m->nreq == 1 ? "" : "s",
+	snprintf(w, sizeof w, "%s: %d request%s, %.1f MB", what, m->nreq, m->nreq == 1 ? "" : "s",
 		 (double)m->elems * 4 / 1e6);
-	rc = wait_reqs(c, m->req, m->nreq, "allreduce", w);
-	if (rc == 0)
-		m->nreq = 0, m->elems = 0;
-	return rc;
+	rc = wait_reqs(c, m->req, m->nreq, m->kind ? m->kind : "allreduce", w);
+	if (rc != 0)
+		return rc;
+	for (int i = 0; i < m->nmv; i++)   /* reduce-scatter results in place */
+		memmove(m->mv[i].to, m->mv[i].from, (size_t)m->mv[i].n * sizeof(float));
+	m->nreq = 0, m->elems = 0, m->nmv = 0, m->kind = NULL;
+	return 0;
+}
+
+/* MPI_Ireduce_scatter in place of x[lo, hi) with the counts of the ranks'
+ * shards of [0, n) in it: rank r's sum lands at x + lo (MPI's in-place
+ * rule) and moves to its place in x after the wait. */
+static int m_ireduce_scatter(struct nrt_comm *c, float *x, int64_t n, int64_t lo, int64_t hi)
+{
+	struct mpi_impl *m = c->impl;
+	int *cnt, rc;
+	int64_t mylo = 0, mycnt = 0;
+
+	if (hi - lo > INT_MAX) {
+		snprintf(c->err, sizeof c->err, "rank %d: reduce-scatter of %lld elements: more than "
+			 "%d (use a smaller bucket_mb)", c->rank, (long long)(hi - lo), INT_MAX);
+		return EINVAL;
+	}
+	if ((rc = more_reqs(c)) != 0)
+		return rc;
+	if (m->nmv == m->capmv) {
+		int cap = m->capmv ? 2 * m->capmv : 64;
+		struct move *v = realloc(m->mv, (size_t)cap * sizeof *v);
+		if (!v)
+			return snprintf(c->err, sizeof c->err, "rank %d: out of memory", c->rank), ENOMEM;
+		m->mv = v;
+		m->capmv = cap;
+	}
+	if (!(cnt = calloc((size_t)c->world, sizeof *cnt)))
+		return snprintf(c->err, sizeof c->err, "rank %d: out of memory", c->rank), ENOMEM;
+	for (int r = 0; r < c->world; r++) {
+		int64_t a, b;
+		nrt_comm_shard(n, c->world, r, &a, &b);
+		a = a > lo ? a : lo;
+		b = b < hi ? b : hi;
+		cnt[r] = b > a ? (int)(b - a) : 0;
+		if (r == c->rank)
+			mylo = a, mycnt = cnt[r];
+	}
+	rc = MPI_Ireduce_scatter(MPI_IN_PLACE, x + lo, cnt, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD,
+				 &m->req[m->nreq]);
+	free(cnt);
+	if (rc != MPI_SUCCESS)
+		return mpi_fail(c, rc, "MPI_Ireduce_scatter", "gradient bucket");
+	m->nreq++;
+	m->elems += hi - lo;
+	m->kind = "reduce-scatter";
+	if (mycnt > 0 && mylo != lo)
+		m->mv[m->nmv++] = (struct move){ x + lo, x + mylo, mycnt };
+	return 0;
+}
+
+/* MPI_Igatherv of the ranks' ranges into root's recv. */
+static int m_gatherv(struct nrt_comm *c, const float *send, float *recv, const int64_t *lo,
+		     const int64_t *hi, int root, const char *what)
+{
+	int *cnt = calloc((size_t)c->world * 2, sizeof *cnt), *dsp = cnt + c->world, rc;
+	MPI_Request r;
+	if (!cnt)
+		return snprintf(c->err, sizeof c->err, "rank %d: out of memory (%s)", c->rank, what),
+		       ENOMEM;
+	for (int i = 0; i < c->world; i++) {
+		if (hi[i] > INT_MAX || lo[i] < 0 || hi[i] < lo[i]) {
+			free(cnt);
+			snprintf(c->err, sizeof c->err, "rank %d: gather (%s): range [%lld, %lld) of rank "
+				 "%d is not one of at most %d elements", c->rank, what, (long long)lo[i],
+				 (long long)hi[i], i, INT_MAX);
+			return EINVAL;
+		}
+		cnt[i] = (int)(hi[i] - lo[i]), dsp[i] = (int)lo[i];
+	}
+	rc = MPI_Igatherv(send, cnt[c->rank], MPI_FLOAT, recv, cnt, dsp, MPI_FLOAT, root,
+			  MPI_COMM_WORLD, &r);
+	free(cnt);
+	if (rc != MPI_SUCCESS)
+		return mpi_fail(c, rc, "MPI_Igatherv", what);
+	return wait_reqs(c, &r, 1, "gather", what);
+}
+
+/* One communicator per server: server s (rank world - k + s, the last
+ * member, so its group rank is the number of workers) and every worker.
+ * MPI_Comm_split blocks: a barrier with the deadline first makes sure
+ * every rank got here. */
+static int m_ps_open(struct nrt_comm *c, int k)
+{
+	struct mpi_impl *m = c->impl;
+	int rc;
+	if ((rc = m_barrier(c, "set-up of the parameter-server groups")) != 0)
+		return rc;
+	if (!(m->group = calloc((size_t)k, sizeof *m->group)))
+		return snprintf(c->err, sizeof c->err, "rank %d: out of memory", c->rank), ENOMEM;
+	for (int s = 0; s < k; s++) {
+		bool in = c->rank < c->world - k || c->rank == c->world - k + s;
+		rc = MPI_Comm_split(MPI_COMM_WORLD, in ? 0 : MPI_UNDEFINED, c->rank, &m->group[s]);
+		if (rc != MPI_SUCCESS)
+			return mpi_fail(c, rc, "MPI_Comm_split", "parameter-server groups");
+		if (in && (rc = MPI_Comm_set_errhandler(m->group[s], MPI_ERRORS_RETURN)) != MPI_SUCCESS)
+			return mpi_fail(c, rc, "MPI_Comm_set_errhandler", "parameter-server groups");
+		m->ngroups = s + 1;
+	}
+	c->servers = k;
+	return 0;
+}
+
+/* Server s's group communicator, or NULL (with a message) when this rank
+ * is not in it or the count is too big. */
+static MPI_Comm *ps_group(struct nrt_comm *c, int s, int64_t n)
+{
+	struct mpi_impl *m = c->impl;
+	bool in = c->rank < c->world - c->servers || c->rank == c->world - c->servers + s;
+	if (s < 0 || s >= m->ngroups || !in || m->group[s] == MPI_COMM_NULL || n > INT_MAX) {
+		snprintf(c->err, sizeof c->err, "rank %d: no parameter-server group %d for %lld "
+			 "elements", c->rank, s, (long long)n);
+		return NULL;
+	}
+	return &m->group[s];
+}
+
+static int m_ps_ireduce(struct nrt_comm *c, int s, float *x, int64_t n)
+{
+	struct mpi_impl *m = c->impl;
+	MPI_Comm *g = ps_group(c, s, n);
+	int root = c->world - c->servers, rc;
+	if (!g)
+		return EINVAL;
+	if ((rc = more_reqs(c)) != 0)
+		return rc;
+	if (c->rank == c->world - c->servers + s)
+		rc = MPI_Ireduce(MPI_IN_PLACE, x, (int)n, MPI_FLOAT, MPI_SUM, root, *g,
+				 &m->req[m->nreq]);
+	else
+		rc = MPI_Ireduce(x, NULL, (int)n, MPI_FLOAT, MPI_SUM, root, *g, &m->req[m->nreq]);
+	if (rc != MPI_SUCCESS)
+		return mpi_fail(c, rc, "MPI_Ireduce", "gradients to a parameter server");
+	m->nreq++;
+	m->elems += n;
+	m->kind = "reduce (parameter server)";
+	return 0;
+}
+
+static int m_ps_ibcast(struct nrt_comm *c, int s, float *x, int64_t n)
+{
+	struct mpi_impl *m = c->impl;
+	MPI_Comm *g = ps_group(c, s, n);
+	int rc;
+	if (!g)
+		return EINVAL;
+	if ((rc = more_reqs(c)) != 0)
+		return rc;
+	rc = MPI_Ibcast(x, (int)n, MPI_FLOAT, c->world - c->servers, *g, &m->req[m->nreq]);
+	if (rc != MPI_SUCCESS)
+		return mpi_fail(c, rc, "MPI_Ibcast", "parameters from a parameter server");
+	m->nreq++;
+	m->elems += n;
+	m->kind = m->kind ? "reduce and broadcast (parameter server)" : "broadcast (parameter server)";
+	return 0;
 }
 
 /* MPI_Iallgatherv in place of the ranks' shards; counts are ints, so a
@@ -218,17 +404,27 @@ static void m_close(struct nrt_comm *c, bool failed)
 		fflush(stderr);
 		nanosleep(&pause, NULL);
 		MPI_Abort(MPI_COMM_WORLD, 1);
-	}
-	else
+	} else {
+		for (int s = 0; m && s < m->ngroups; s++)
+			if (m->group[s] != MPI_COMM_NULL)
+				MPI_Comm_free(&m->group[s]);
 		MPI_Finalize();
-	if (m)
+	}
+	if (m) {
 		free(m->req);
+		free(m->mv);
+		free(m->group);
+	}
 	free(m);
 	free(c);
 }
 
 static const struct nrt_comm_ops mpi_ops = {
-	m_barrier, m_bcast, m_sum_f32, m_sum_f64, m_isum, m_poll, m_wait, m_gather, m_close,
+	.barrier = m_barrier, .bcast_f32 = m_bcast, .allreduce_f32 = m_sum_f32,
+	.allreduce_f64 = m_sum_f64, .iallreduce_f32 = m_isum, .poll = m_poll, .wait_all = m_wait,
+	.allgather_f32 = m_gather, .ireduce_scatter_f32 = m_ireduce_scatter,
+	.gatherv_f32 = m_gatherv, .ps_open = m_ps_open, .ps_ireduce_f32 = m_ps_ireduce,
+	.ps_ibcast_f32 = m_ps_ibcast, .close = m_close,
 };
 
 struct nrt_comm *nrt_comm_mpi_open(double timeout, char *err, size_t errlen)

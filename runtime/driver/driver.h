@@ -49,6 +49,7 @@ struct nrt_entry {
 	int (*forward)(struct netrt_ctx *);       /* netc_forward */
 	int (*train_step)(struct netrt_ctx *);    /* netc_train_step */
 	int (*eval_step)(struct netrt_ctx *);     /* netc_eval_step */
+	int (*update)(struct netrt_ctx *);        /* netc_update */
 	int64_t (*workspace_size)(int threads);   /* netc_workspace_size */
 };
 

@@ -13,6 +13,7 @@ int main(int argc, char **argv)
 		.forward = netc_forward,
 		.train_step = netc_train_step,
 		.eval_step = netc_eval_step,
+		.update = netc_update,
 		.workspace_size = netc_workspace_size,
 	};
 	return nrt_driver_main_entry(&e, argc, argv);

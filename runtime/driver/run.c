@@ -15,7 +15,11 @@
  * (end of data, a non-finite loss, a signal, a failed save) is agreed by
  * a small allreduce of flags, every rank evaluates the whole val split
  * (so schedules and early stopping agree), and only rank 0 prints, logs
- * and writes checkpoints. */
+ * and writes checkpoints.  distribute = sharded and parameter_server
+ * ("strategies" below) keep only a rank's part of the optimizer state
+ * (ctx->opt_compact) and gather it on rank 0 for a checkpoint; a
+ * parameter server runs this loop too, with netc_update on the workers'
+ * summed gradient in place of a train step and no data. */
 #define _POSIX_C_SOURCE 200809L
 #include "driver.h"
 
@@ -63,6 +67,10 @@ struct run {
 	int rank, world;
 	bool comm_failed;              /* a collective failed: peers may hang, abort at the end */
 	bool sharded;                  /* distribute = sharded with more than one rank */
+	int servers;                   /* distribute = parameter_server: its servers (world > 1) */
+	bool server;                   /* this rank is one of them: no data, netc_update only */
+	int drank, dworld;             /* this rank's shard of the train data: of the workers */
+	float *opt_full;               /* the whole OPT region (compact OPT: rank 0, for a save) */
 	uint64_t seed;
 	int64_t epochs;
 	struct nrt_ckpt_policy *ckpt;
@@ -247,6 +255,155 @@ static int bcast_state(struct run *R)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- strategies */
+
+/* The part of the trainable blob rank r updates: sharded, its shard of the
+ * world; parameter_server, server s's part of the servers' split, and for
+ * a worker [n, n) (empty, but not 0, 0: "the whole blob"). */
+static void update_range(const struct run *R, int r, int64_t *lo, int64_t *hi)
+{
+	int64_t n = R->p->region_size[NETRT_GRAD];
+	int s = r - (R->world - R->servers);
+	if (R->servers > 0 && s < 0)
+		*lo = *hi = n;
+	else if (R->servers > 0)
+		nrt_comm_shard(n, R->servers, s, lo, hi);
+	else
+		nrt_comm_shard(n, R->world, r, lo, hi);
+}
+
+/* sharded / parameter_server: tell grad.c the strategy, make the server
+ * groups, and put this rank's part in ctx->shard_begin / shard_end. */
+static int setup_strategy(struct run *R)
+{
+	int64_t n = R->p->region_size[NETRT_GRAD];
+	if (!R->sharded && R->servers == 0)
+		return 0;
+	if (n < R->world)
+		return fail(R, "the network has %lld trainable values, fewer than the %d ranks to "
+			    "split them over", (long long)n, R->world);
+	R->comm->ntrain = n;
+	R->comm->reduce_scatter = R->sharded;
+	if (R->servers > 0 && nrt_comm_ps_open(R->comm, R->servers))
+		return comm_fail(R);
+	update_range(R, R->rank, &R->c.shard_begin, &R->c.shard_end);
+	return 0;
+}
+
+/* Keep only this rank's part of every OPT slot (after init or resume, which
+ * need the whole region): slot k's [shard_begin, shard_end) one after the
+ * other (ctx->opt_compact), so the optimizer memory is divided by the
+ * ranks (sharded) or held by the servers only (parameter_server). */
+static int opt_shrink(struct run *R)
+{
+	const struct netrt_program *p = R->p;
+	int64_t n = p->region_size[NETRT_GRAD], nslots = n > 0 ? p->region_size[NETRT_OPT] / n : 0;
+	int64_t len = R->c.shard_end - R->c.shard_begin, lo, hi;
+	float *full = R->c.region[NETRT_OPT], *v;
+
+	if ((!R->sharded && R->servers == 0) || nslots == 0 || R->c.opt_compact)
+		return 0;
+	v = calloc((size_t)(nslots * len > 0 ? nslots * len : 1), sizeof *v);
+	if (!v)
+		return fail(R, "out of memory (%lld values of optimizer state)", (long long)(nslots * len));
+	for (int64_t k = 0; k < nslots; k++)
+		memcpy(v + k * len, full + k * n + R->c.shard_begin, (size_t)len * sizeof *v);
+	free(full);
+	R->c.region[NETRT_OPT] = v;
+	R->c.opt_compact = 1;
+	update_range(R, R->world - 1, &lo, &hi);   /* a server's, for the message */
+	if (!R->o->quiet && R->sharded)
+		printf("optimizer state: %lld bytes on rank 0 of %lld in one process (sharded over "
+		       "%d ranks)\n", (long long)(4 * nslots * len),
+		       (long long)(4 * p->region_size[NETRT_OPT]), R->world);
+	else if (!R->o->quiet)
+		printf("optimizer state: %lld bytes on server rank %d of %lld in one process (%d "
+		       "server%s), none on the %d workers\n", (long long)(4 * nslots * (hi - lo)),
+		       R->world - 1, (long long)(4 * p->region_size[NETRT_OPT]), R->servers,
+		       R->servers == 1 ? "" : "s", R->world - R->servers);
+	return 0;
+}
+
+/* The regions a checkpoint writes, in reg: with a compact OPT every rank
+ * sends its part of each slot and rank 0 (the writer) receives the whole
+ * OPT into R->opt_full (ckpt_done frees it).  Every rank takes part. */
+static int ckpt_regions(struct run *R, void *reg[NETRT_NREGIONS])
+{
+	const struct netrt_program *p = R->p;
+	int64_t n = p->region_size[NETRT_GRAD], nslots = n > 0 ? p->region_size[NETRT_OPT] / n : 0;
+	int64_t len = R->c.shard_end - R->c.shard_begin, *lo, *hi;
+	int rc = 0;
+
+	memcpy(reg, R->c.region, sizeof R->c.region);
+	if (!R->c.opt_compact)
+		return 0;
+	if (!(lo = calloc((size_t)R->world * 2, sizeof *lo)))
+		return fail(R, "out of memory");
+	hi = lo + R->world;
+	for (int r = 0; r < R->world; r++)
+		update_range(R, r, &lo[r], &hi[r]);
+	if (R->rank == 0 && !R->opt_full &&
+	    !(R->opt_full = malloc((size_t)p->region_size[NETRT_OPT] * sizeof *R->opt_full)))
+		rc = fail(R, "out of memory (the optimizer state of a checkpoint)");
+	for (int64_t k = 0; rc == 0 && k < nslots; k++)
+		if (nrt_comm_gatherv_f32(R->comm, (float *)R->c.region[NETRT_OPT] + k * len,
+					 R->opt_full ? R->opt_full + k * n : NULL, lo, hi, 0,
+					 "optimizer state for a checkpoint"))
+			rc = comm_fail(R);
+	free(lo);
+	reg[NETRT_OPT] = R->opt_full;
+	return rc;
+}
+
+static void ckpt_done(struct run *R)
+{
+	free(R->opt_full);   /* rank 0 keeps the whole OPT only while it writes */
+	R->opt_full = NULL;
+}
+
+/* A parameter server's step: the workers' gradients of its part summed into
+ * GRAD (its own contribution zero), divided by the number of workers (the
+ * mean over the global batch), netc_update on its part of PARAM and OPT,
+ * and that part sent back to every worker.  0, or an errno value (a
+ * collective's message in the comm). */
+static int ps_serve(struct run *R)
+{
+	struct nrt_comm *c = R->comm;
+	int s = R->rank - (R->world - R->servers), rc;
+	int64_t lo = R->c.shard_begin, len = R->c.shard_end - lo;
+	float *g = (float *)R->c.region[NETRT_GRAD] + lo;
+	float inv = 1.0f / (float)(R->world - R->servers);
+
+	nrt_comm_set_step(c, R->c.step);
+	memset(g, 0, (size_t)len * sizeof *g);
+	if ((rc = nrt_comm_ps_ireduce_f32(c, s, g, len)) != 0 ||
+	    (rc = nrt_comm_wait_all(c, "gradients from the workers")) != 0)
+		return rc;
+	for (int64_t i = 0; i < len; i++)
+		g[i] *= inv;
+	if ((rc = R->e->update(&R->c)) != 0)
+		return rc;
+	if ((rc = nrt_comm_ps_ibcast_f32(c, s, (float *)R->c.region[NETRT_PARAM] + lo, len)) != 0)
+		return rc;
+	return nrt_comm_wait_all(c, "parameters to the workers");
+}
+
+/* Before an evaluation under parameter_server: the servers hold fresh
+ * parameters of their own part only, so rank 0 (a worker: it pulled all of
+ * them) sends its parameters and batchnorm state to every rank, and every
+ * rank evaluates the same network. */
+static int ps_eval_sync(struct run *R)
+{
+	if (R->servers == 0)
+		return 0;
+	if (nrt_comm_bcast_f32(R->comm, R->c.region[NETRT_PARAM], R->p->region_size[NETRT_PARAM],
+			       "parameters for the evaluation") ||
+	    nrt_comm_bcast_f32(R->comm, R->c.region[NETRT_STATE], R->p->region_size[NETRT_STATE],
+			       "batchnorm state for the evaluation"))
+		return comm_fail(R);
+	return 0;
+}
+
 /* The epoch's train metrics averaged over the ranks (weighted by their
  * samples; images/s summed). */
 static int average_train(struct run *R, struct nrt_scalars *sc, int64_t images)
@@ -257,7 +414,9 @@ static int average_train(struct run *R, struct nrt_scalars *sc, int64_t images)
 	for (int i = 0; i < sc->n; i++) {
 		bool tr = strncmp(sc->v[i].name, "train.", 6) == 0;
 		bool ips = strcmp(sc->v[i].name, "images/s") == 0;
-		v[i] = tr ? sc->v[i].value * (double)images : ips ? sc->v[i].value : 0;
+		/* a parameter server took no samples: its metrics are empty */
+		v[i] = tr ? (images > 0 ? sc->v[i].value * (double)images : 0)
+			  : ips ? sc->v[i].value : 0;
 	}
 	v[sc->n] = (double)images;
 	if (agree(R, v, sc->n + 1))
@@ -336,10 +495,7 @@ static int setup_ctx(struct run *R)
 	R->c.seed = R->seed;
 	R->c.lr_scale = 1;
 	R->c.comm = R->comm;
-	if (R->sharded)   /* this rank updates its part of the trainable blob */
-		nrt_comm_shard(R->p->region_size[NETRT_GRAD], R->world, R->rank, &R->c.shard_begin,
-			       &R->c.shard_end);
-	return 0;
+	return setup_strategy(R);
 }
 
 /* What the loader writes into TARGET for this program's loss. */
@@ -378,8 +534,8 @@ static int open_data(struct run *R)
 	o.base_dir = R->base_dir;
 	o.strict = R->o->strict;
 	o.max_bad_fraction = R->o->max_bad;
-	o.rank = R->rank;
-	o.world = R->world;
+	o.rank = R->drank;
+	o.world = R->dworld;
 	if (R->o->workers >= 0)
 		o.workers_override = (int)R->o->workers;
 	R->data = nrt_data_open(R->data_cfg, &o, R->err, sizeof R->err);
@@ -555,7 +711,7 @@ static int evaluate(struct run *R, enum nrt_split s, struct nrt_metrics *m, stru
 		return 0;
 	nrt_data_set_shard(R->data, 0, 1);   /* every rank evaluates the whole split */
 	l = nrt_loader_start_args(R->data, &a, R->err, sizeof R->err);
-	nrt_data_set_shard(R->data, R->rank, R->world);
+	nrt_data_set_shard(R->data, R->drank, R->dworld);
 	if (!l)
 		return fail(R, "%s", R->err);
 	while ((rc = nrt_loader_next(l, R->c.region[NETRT_INPUT], R->c.region[NETRT_TARGET], &valid,
@@ -586,21 +742,16 @@ static int evaluate(struct run *R, enum nrt_split s, struct nrt_metrics *m, stru
 
 /* distribute = sharded: each rank updated only its shard of the trainable
  * parameters (ctx->shard_begin / shard_end); gather every rank's shard of
- * PARAM [0, ntrain) (after each step) or of every OPT slot (before a
- * checkpoint is written: rank 0 writes the whole optimizer state). */
-static int shard_gather(struct run *R, bool opt)
+ * PARAM [0, ntrain) after each step (the optimizer state is gathered only
+ * for a checkpoint: ckpt_regions). */
+static int shard_gather(struct run *R)
 {
 	int64_t ntrain = R->p->region_size[NETRT_GRAD];
-	int64_t nslots = ntrain > 0 ? R->p->region_size[NETRT_OPT] / ntrain : 0;
-	int rc = 0;
 	if (!R->sharded || ntrain == 0)
 		return 0;
-	if (!opt)
-		rc = nrt_comm_allgather_f32(R->comm, R->c.region[NETRT_PARAM], ntrain, "parameters");
-	for (int64_t k = 0; opt && rc == 0 && k < nslots; k++)
-		rc = nrt_comm_allgather_f32(R->comm, (float *)R->c.region[NETRT_OPT] + k * ntrain, ntrain,
-					    "optimizer state");
-	return rc ? comm_fail(R) : 0;
+	if (nrt_comm_allgather_f32(R->comm, R->c.region[NETRT_PARAM], ntrain, "parameters"))
+		return comm_fail(R);
+	return 0;
 }
 
 static int save_last(struct run *R, struct nrt_ckpt_meta *m, int64_t epoch, int64_t batch_in_epoch)
@@ -609,12 +760,14 @@ static int save_last(struct run *R, struct nrt_ckpt_meta *m, int64_t epoch, int6
 	double bad = 0;
 	if (!R->ckpt)
 		return 0;
+	void *reg[NETRT_NREGIONS];
 	fill_meta(R, m, epoch, batch_in_epoch);
-	if (shard_gather(R, true))
+	if (ckpt_regions(R, reg))
 		return 1;
 	if (R->rank == 0 &&
-	    nrt_ckpt_policy_save_last(R->ckpt, R->p, R->c.region, m, R->err, sizeof R->err))
+	    nrt_ckpt_policy_save_last(R->ckpt, R->p, reg, m, R->err, sizeof R->err))
 		bad = 1, fail(R, "%s", R->err);
+	ckpt_done(R);
 	if (agree(R, &bad, 1) || bad > 0)   /* also the barrier after the write */
 		return 1;
 	if (!R->o->quiet)
@@ -654,17 +807,20 @@ static int train_epoch(struct run *R, int64_t epoch, int64_t start, struct nrt_p
 	struct nrt_loader_args a = { .split = NRT_TRAIN, .batch = R->p->batch, .seed = R->seed,
 				     .epoch = epoch, .train = true, .tail = NRT_TAIL_DROP,
 				     .target = R->target, .start_batch = start };
-	struct nrt_loader *l = nrt_loader_start_args(R->data, &a, R->err, sizeof R->err);
-	int64_t valid, k = start, seen = 0, correct = 0;
+	/* a parameter server reads no data: it follows the workers' agreed flags */
+	struct nrt_loader *l = R->server ? NULL : nrt_loader_start_args(R->data, &a, R->err,
+									  sizeof R->err);
+	int64_t valid = 0, k = start, seen = 0, correct = 0;
 	int rc, status = GO_ON;
 
-	if (!l)
+	if (!l && !R->server)
 		return fail(R, "%s", R->err), STOP_FAIL;
 	nrt_metrics_reset(R->mtrain);
 	for (;;) {
 		double f[2];
-		rc = nrt_loader_next(l, R->c.region[NETRT_INPUT], R->c.region[NETRT_TARGET], &valid,
-				     R->err, sizeof R->err);
+		rc = R->server ? 0 : nrt_loader_next(l, R->c.region[NETRT_INPUT],
+						      R->c.region[NETRT_TARGET], &valid, R->err,
+						      sizeof R->err);
 		f[0] = rc > 0, f[1] = rc < 0;   /* the end of the data and a failure, agreed */
 		if (agree(R, f, 2)) {
 			status = STOP_FAIL;
@@ -682,8 +838,9 @@ static int train_epoch(struct run *R, int64_t epoch, int64_t start, struct nrt_p
 		R->c.step++;
 		R->c.lr_scale = nrt_sched_scale(R->sched, R->c.step);
 		nrt_comm_set_step(R->comm, R->c.step);
-		if ((rc = R->e->train_step(&R->c)) == 0 && R->sharded &&
-		    shard_gather(R, false)) {
+		if (R->server)
+			rc = ps_serve(R);
+		else if ((rc = R->e->train_step(&R->c)) == 0 && shard_gather(R)) {
 			status = STOP_FAIL;
 			break;
 		}
@@ -721,12 +878,17 @@ static int train_epoch(struct run *R, int64_t epoch, int64_t start, struct nrt_p
 			status = STOP_FAIL;
 			break;
 		}
-		nrt_metrics_add(R->mtrain, output_of(R), R->c.region[NETRT_TARGET], valid, loss);
-		*images += valid;
-		int64_t hits = batch_correct(R, valid);
-		seen += valid;
-		correct += hits > 0 ? hits : 0;
-		if (!R->o->quiet)
+		int64_t hits = 0;
+		if (!R->server) {
+			nrt_metrics_add(R->mtrain, output_of(R), R->c.region[NETRT_TARGET], valid, loss);
+			*images += valid;
+			hits = batch_correct(R, valid);
+			seen += valid;
+			correct += hits > 0 ? hits : 0;
+		}
+		if (R->server)
+			;   /* its stdout is /dev/null */
+		else if (!R->o->quiet)
 			nrt_progress_step(pr, k, valid, loss, hits >= 0 ? "acc" : NULL,
 					  seen ? (double)correct / (double)seen : 0, nrt_now());
 		else
@@ -748,10 +910,11 @@ static int train_epoch(struct run *R, int64_t epoch, int64_t start, struct nrt_p
 		fail(R, "%s", R->err);
 		status = STOP_FAIL;
 	}
-	if (nrt_loader_skipped(l))
+	if (l && nrt_loader_skipped(l))
 		printf("epoch %lld: skipped %lld bad samples (first: %s)\n", (long long)epoch,
 		       (long long)nrt_loader_skipped(l), nrt_loader_skip_message(l, 0));
-	nrt_loader_free(l);
+	if (l)
+		nrt_loader_free(l);
 	return status;
 }
 
@@ -759,6 +922,8 @@ static int final_report(struct run *R)
 {
 	struct nrt_scalars sc;
 	nrt_scalars_clear(&sc);
+	if (ps_eval_sync(R))
+		return 1;
 	for (enum nrt_split s = NRT_VAL; s <= NRT_TEST; s++) {
 		if (nrt_data_count(R->data, s) == 0)
 			continue;
@@ -815,9 +980,11 @@ static int train(struct run *R)
 				    "writes checkpoints");
 		return final_report(R);
 	}
+	if (opt_shrink(R))
+		return 1;
 
 loop:;
-	int64_t spe = nrt_data_count(R->data, NRT_TRAIN) / (R->p->batch * R->world);
+	int64_t spe = nrt_data_count(R->data, NRT_TRAIN) / (R->p->batch * R->dworld);
 	int64_t last = R->last_epoch > 0 ? R->last_epoch : R->epochs;
 	nrt_progress_init(&pr, stdout, -1, R->epochs, spe);
 	for (int64_t e = start_epoch + 1; e <= last && status == GO_ON; e++) {
@@ -841,7 +1008,7 @@ loop:;
 		nrt_scalars_set(&sc, "images/s", (double)images / (t1 - t0 > 0 ? t1 - t0 : 1e-9));
 		if (average_train(R, &sc, images))
 			return 1;
-		if (evaluate(R, NRT_VAL, R->mval, &sc))
+		if (ps_eval_sync(R) || evaluate(R, NRT_VAL, R->mval, &sc))
 			return 1;
 		nrt_scalars_set(&sc, "time", nrt_now() - t0);
 		if (nrt_sched_epoch_end(R->sched, &sc, R->err, sizeof R->err) ||
@@ -849,13 +1016,15 @@ loop:;
 			return fail(R, "%s", R->err);
 		if (R->ckpt) {
 			double bad = 0;
+			void *reg[NETRT_NREGIONS];
 			fill_meta(R, &meta, e, 0);
-			if (shard_gather(R, true))
+			if (ckpt_regions(R, reg))
 				return 1;
 			if (R->rank == 0 &&
-			    nrt_ckpt_policy_epoch_end(R->ckpt, R->p, R->c.region, &meta, &sc,
+			    nrt_ckpt_policy_epoch_end(R->ckpt, R->p, reg, &meta, &sc,
 						      e == R->epochs || stop, &saved, R->err, sizeof R->err))
 				bad = 1, fail(R, "%s", R->err);
+			ckpt_done(R);
 			if (agree(R, &bad, 1) || bad > 0)   /* the barrier after the write */
 				return 1;
 		}
@@ -927,11 +1096,21 @@ static int synthetic(struct run *R)
 		for (int64_t i = 0; i < p->classes; i++)
 			((float *)R->c.region[NETRT_CONST])[p->class_weights_offset + i] = 1;
 	rc = R->e->init(&R->c);
+	if (rc == 0 && opt_shrink(R))
+		return 1;
 	for (int64_t k = 1; rc == 0 && k <= steps; k++) {
 		R->c.step = k;
+		nrt_comm_set_step(R->comm, k);
+		if (R->server) {   /* a parameter server: netc_update on the workers' gradients */
+			if ((rc = ps_serve(R)) != 0 && nrt_comm_error(R->comm)[0])
+				return comm_fail(R);
+			continue;
+		}
 		random_batch(R, k);
 		rc = R->e->train_step(&R->c);
-		if (rc == 0 && shard_gather(R, false))
+		if (rc != 0 && R->world > 1 && nrt_comm_error(R->comm)[0])
+			return comm_fail(R);
+		if (rc == 0 && shard_gather(R))
 			return 1;
 		if (rc == 0 && (!R->o->quiet || k == steps))
 			printf("step %lld loss %.9g\n", (long long)k, (double)loss_of(R));
@@ -956,6 +1135,7 @@ static void teardown(struct run *R)
 	for (int r = 0; r < NETRT_NREGIONS; r++)
 		free(R->c.region[r]);
 	free(R->c.workspace);
+	free(R->opt_full);
 	nrt_pool_free(R->c.pool);
 	cJSON_Delete(R->cfg);
 }
@@ -981,15 +1161,29 @@ static int check_world(struct run *R)
 	}
 	if (R->world <= 1)
 		return 0;
-	if (strcmp(kind, "allreduce") != 0 && strcmp(kind, "sharded") != 0) {
+	if (strcmp(kind, "allreduce") != 0 && strcmp(kind, "sharded") != 0 &&
+	    strcmp(kind, "parameter_server") != 0) {
 		if (R->rank == 0)
 			fail(R, "started by mpirun with %d ranks, but the train section says "
 			     "distribute = %s%s: build it with distribute = allreduce", R->world, kind,
-			     strcmp(kind, "local") ? " (not implemented yet)" : "");
+			     strcmp(kind, "local") ? " (not implemented)" : "");
 		return 1;
 	}
-	if (strcmp(kind, "sharded") == 0) {   /* this rank updates its part of the trainable blob */
-		R->sharded = true;   /* the range: setup_ctx */
+	if (strcmp(kind, "sharded") == 0)   /* this rank updates its part of the trainable blob */
+		R->sharded = true;   /* the range: setup_strategy */
+	if (strcmp(kind, "parameter_server") == 0) {
+		double k = num_or(d, "servers", 1);
+		if (k < 1 || k >= R->world || k != (int)k) {
+			if (R->rank == 0)
+				fail(R, "distribute = parameter_server(servers = %g) with %d ranks: it "
+				     "needs at least one server and one worker (1 <= servers < %d); "
+				     "start more ranks or give fewer servers", k, R->world, R->world);
+			return 1;
+		}
+		R->servers = (int)k;
+		R->server = R->rank >= R->world - R->servers;
+		R->dworld = R->world - R->servers;   /* only the workers read data */
+		R->drank = R->server ? 0 : R->rank;
 	}
 	if (R->rank != 0 && !freopen("/dev/null", "w", stdout))
 		return fail(R, "cannot silence the output of rank %d", R->rank);
@@ -1030,7 +1224,7 @@ static int open_run(struct run *R)
 		}
 		if (rc == 0)
 			rc = setup_train_rt(R, nrt_data_count(R->data, NRT_TRAIN) /
-					    (p->batch * R->world));
+					    (p->batch * R->dworld));
 		if (rc == 0 && !o->eval_only)
 			rc = open_log(R);
 	}
@@ -1096,6 +1290,8 @@ static struct run *new_run(const struct nrt_entry *e, const char *argv0,
 	}
 	R->rank = nrt_comm_rank(R->comm);
 	R->world = nrt_comm_world(R->comm);
+	R->drank = R->rank;
+	R->dworld = R->world;
 	*rc = 0;
 	return R;
 }

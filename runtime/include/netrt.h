@@ -8,6 +8,7 @@
  *   int  netc_forward(struct netrt_ctx *)     inference
  *   int  netc_train_step(struct netrt_ctx *)  forward, loss, backward, update
  *   int  netc_eval_step(struct netrt_ctx *)   forward and loss, no update
+ *   int  netc_update(struct netrt_ctx *)      the optimizer update alone (parameter servers)
  *   int64_t netc_workspace_size(int threads)  bytes of ctx->workspace needed
  *   const struct netrt_program netc_program   sizes and tables
  * Entry points return 0, or the errno value (EINVAL) a runtime kernel
@@ -37,10 +38,15 @@ struct netrt_ctx {
 	void *workspace;               /* scratch of conv kernels */
 	size_t workspace_size;         /* its bytes: netc_workspace_size(threads) or more */
 	void *comm;                    /* struct nrt_comm (runtime/comm/comm.h); NULL: one process */
-	/* distribute = sharded: the optimizer update touches only the trainable
-	 * elements [shard_begin, shard_end) of PARAM, GRAD and every OPT slot;
-	 * 0 and 0 (or shard_end <= shard_begin): the whole trainable blob */
+	/* distribute = sharded / parameter_server: when either is non-zero the
+	 * optimizer update touches only the trainable elements [shard_begin,
+	 * shard_end) (none when they are equal) of PARAM, GRAD and every OPT
+	 * slot; 0 and 0: the whole trainable blob */
 	int64_t shard_begin, shard_end;
+	/* non-zero: OPT holds the shard's slots only, slot k of element i at
+	 * k * (shard_end - shard_begin) + (i - shard_begin); 0: the layout's
+	 * k * ntrain + i (netc_init always needs the full OPT region) */
+	int64_t opt_compact;
 };
 
 /* What the targets hold, for a driver that makes up batches. */
@@ -81,7 +87,7 @@ struct netrt_program {
 	int64_t class_weights_offset;  /* the class weights in CONST, -1: none */
 };
 
-enum { NETRT_ABI_VERSION = 4 };
+enum { NETRT_ABI_VERSION = 5 };
 
 /* Helpers generated code calls (runtime/driver/rt.c, in libnetrt.a).
  * The initialisers of compiler/train/steps.def: element i from Philox
@@ -93,10 +99,13 @@ void netrt_init_normal_f32(float *y, int64_t n, double mean, double std, uint64_
 
 /* The gradient steps of a distributed train step (runtime/comm/grad.c):
  * grad_ready starts a non-blocking sum over the ranks of GRAD[offset,
- * offset + count) as soon as the backward pass has written it; grad_sync
- * (before the update) waits for every started one and divides GRAD[0,
- * count) by the world size (sharded: only GRAD[shard_begin, shard_end)).  Both do nothing when ctx->comm is NULL or
- * its world is 1.  0, or an errno value (ETIMEDOUT: a peer did not take
+ * offset + count) as soon as the backward pass has written it (sharded: a
+ * reduce-scatter onto the ranks' shards); grad_sync (before the update)
+ * waits for every started one and divides GRAD[0, count) by the world
+ * size (sharded: only GRAD[shard_begin, shard_end)).  A parameter-server
+ * worker pushes its gradient to the servers and pulls the updated
+ * parameters in grad_sync instead (grad_ready does nothing).  Both do
+ * nothing when ctx->comm is NULL or its world is 1.  0, or an errno value (ETIMEDOUT: a peer did not take
  * part within the deadline; the message is nrt_comm_error(ctx->comm)). */
 int netrt_grad_ready(struct netrt_ctx *ctx, int64_t offset, int64_t count);
 int netrt_grad_sync(struct netrt_ctx *ctx, int64_t count);
@@ -106,6 +115,7 @@ int netc_init(struct netrt_ctx *c);
 int netc_forward(struct netrt_ctx *c);
 int netc_train_step(struct netrt_ctx *c);
 int netc_eval_step(struct netrt_ctx *c);
+int netc_update(struct netrt_ctx *c);
 int64_t netc_workspace_size(int threads);
 extern const struct netrt_program netc_program;
 

@@ -24,7 +24,7 @@ test $? = 2 || fail "--batch 7 (built for 64) was not refused with status 2"
 "$tmp/mnist" --help | grep -q -- --steps || fail "--help"
 
 "$NETC" emit-llvm "$abs_top_srcdir/examples/mnist.net" >"$tmp/ir" || fail "netc emit-llvm exited $?"
-for f in netc_init netc_forward netc_train_step netc_eval_step; do
+for f in netc_init netc_forward netc_train_step netc_eval_step netc_update; do
 	grep -q "^define .*@$f(" "$tmp/ir" || fail "emit-llvm: no $f"
 done
 "$NETC" build "$abs_top_srcdir/examples/mnist.net" --batch 8 -o "$tmp/m8" || fail "build --batch 8"

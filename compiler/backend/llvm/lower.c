@@ -1,7 +1,9 @@
 /* lower.c - a training program to an LLVM module: the types, the helpers
  * of lower.h, and one function per step list (netc_init, netc_forward,
  * netc_train_step, netc_eval_step), each `i32 (ptr noalias ctx)` that
- * loads the context's fields once and runs the steps in order. */
+ * loads the context's fields once and runs the steps in order, plus
+ * netc_update: the train list's optimizer steps alone (what a parameter
+ * server runs on the summed gradient). */
 #include "lower.h"
 
 #include <stdio.h>
@@ -77,7 +79,7 @@ void nl_return_if_error(struct lower *L, LLVMValueRef rc)
 
 /* struct netrt_ctx (netrt.h), field by field. */
 enum { CTX_REGION, CTX_SEED, CTX_STEP, CTX_LR_SCALE, CTX_POOL, CTX_WS, CTX_WS_SIZE, CTX_COMM,
-       CTX_SHARD_BEGIN, CTX_SHARD_END, CTX_NFIELDS };
+       CTX_SHARD_BEGIN, CTX_SHARD_END, CTX_OPT_COMPACT, CTX_NFIELDS };
 
 static void make_types(struct lower *L)
 {
@@ -99,6 +101,7 @@ static void make_types(struct lower *L)
 	f[CTX_COMM] = L->ptr;
 	f[CTX_SHARD_BEGIN] = L->i64;
 	f[CTX_SHARD_END] = L->i64;
+	f[CTX_OPT_COMPACT] = L->i64;
 	L->ctx_ty = LLVMStructCreateNamed(L->C, "struct.netrt_ctx");
 	LLVMStructSetBody(L->ctx_ty, f, CTX_NFIELDS, 0);
 }
@@ -109,8 +112,9 @@ static LLVMValueRef load_field(struct lower *L, int field, LLVMTypeRef ty, const
 	return LLVMBuildLoad2(L->B, ty, p, name);
 }
 
-/* One entry point: i32 name(ptr noalias ctx). */
-static bool emit_list(struct lower *L, const char *name, const struct tp_list *list)
+/* One entry point: i32 name(ptr noalias ctx) over the steps of list (of
+ * phase `only` alone when it is >= 0). */
+static bool emit_steps(struct lower *L, const char *name, const struct tp_list *list, int only)
 {
 	LLVMTypeRef pt = L->ptr;
 	LLVMValueRef fn = LLVMAddFunction(L->M, name, LLVMFunctionType(L->i32, &pt, 1, 0));
@@ -135,14 +139,23 @@ static bool emit_list(struct lower *L, const char *name, const struct tp_list *l
 	L->ws_size = load_field(L, CTX_WS_SIZE, L->i64, "ws_size");
 	L->shard_begin = load_field(L, CTX_SHARD_BEGIN, L->i64, "shard_begin");
 	L->shard_end = load_field(L, CTX_SHARD_END, L->i64, "shard_end");
+	L->opt_compact = load_field(L, CTX_OPT_COMPACT, L->i64, "opt_compact");
 	for (int i = 0; i < list->n; i++) {
 		const struct tstep *s = &list->v[i];
-		bool ok = nl_is_loop_step(s) ? nl_loop_step(L, s) : nl_step(L, s);
+		bool ok;
+		if (only >= 0 && (int)s->phase != only)
+			continue;
+		ok = nl_is_loop_step(s) ? nl_loop_step(L, s) : nl_step(L, s);
 		if (!ok)
 			return false;
 	}
 	LLVMBuildRet(L->B, nl_i32(L, 0));
 	return true;
+}
+
+static bool emit_list(struct lower *L, const char *name, const struct tp_list *list)
+{
+	return emit_steps(L, name, list, -1);
 }
 
 LLVMModuleRef nl_lower(const struct tprog *P, LLVMContextRef C, struct lstatus *st)
@@ -159,7 +172,8 @@ LLVMModuleRef nl_lower(const struct tprog *P, LLVMContextRef C, struct lstatus *
 	make_types(&L);
 	ok = emit_list(&L, "netc_init", &P->init) && emit_list(&L, "netc_forward", &P->forward) &&
 	     emit_list(&L, "netc_train_step", &P->train_step) &&
-	     emit_list(&L, "netc_eval_step", &P->eval_step) && nl_workspace_fn(&L) &&
+	     emit_list(&L, "netc_eval_step", &P->eval_step) &&
+	     emit_steps(&L, "netc_update", &P->train_step, TP_UPDATE) && nl_workspace_fn(&L) &&
 	     nl_program_data(&L);
 	LLVMDisposeBuilder(L.B);
 	free(L.convs);

@@ -36,6 +36,7 @@ struct lower {
 	LLVMValueRef region[TP_NREGIONS];
 	LLVMValueRef seed, step, lr_scale, pool, ws, ws_size;
 	LLVMValueRef shard_begin, shard_end;   /* the update's range (netrt.h) */
+	LLVMValueRef opt_compact;              /* OPT holds the shard's slots only */
 	/* conv descriptors, for netc_workspace_size */
 	LLVMValueRef *convs;
 	bool *convt;

@@ -166,19 +166,34 @@ static LLVMValueRef ref(struct lower *L, const struct tstep *s, LLVMTypeRef ret,
 #define B(j) nl_buf(L, s->buf[(j)])
 
 /* The range of an optimizer update over n trainable elements: ctx's
- * [shard_begin, shard_end) when it is not empty (distribute = sharded),
- * else [0, n); *lo is its first element. */
+ * [shard_begin, shard_end) when either is non-zero (distribute = sharded
+ * or parameter_server; it may be empty), else [0, n); *lo is its first
+ * element (shard_begin: 0 for the whole blob). */
 static LLVMValueRef shard_count(struct lower *L, int64_t n, LLVMValueRef *lo)
 {
-	LLVMValueRef has = LLVMBuildICmp(L->B, LLVMIntSGT, L->shard_end, L->shard_begin, "has_shard");
-	*lo = LLVMBuildSelect(L->B, has, L->shard_begin, nl_i64(L, 0), "shard_lo");
+	LLVMValueRef any = LLVMBuildOr(L->B, L->shard_begin, L->shard_end, "");
+	LLVMValueRef has = LLVMBuildICmp(L->B, LLVMIntNE, any, nl_i64(L, 0), "has_shard");
+	*lo = L->shard_begin;
 	return LLVMBuildSelect(L->B, has, LLVMBuildSub(L->B, L->shard_end, L->shard_begin, ""),
 			       nl_i64(L, n), "shard_n");
 }
 
-/* Buffer j of an optimizer step from element lo on. */
+/* Buffer j of an optimizer step from element lo on.  An OPT slot k of a
+ * compact OPT region (ctx->opt_compact) starts at k * (shard_end -
+ * shard_begin) and holds the shard only; else at the layout's k * ntrain,
+ * element lo. */
 static LLVMValueRef shard_buf(struct lower *L, const struct tstep *s, int j, LLVMValueRef lo)
 {
+	const struct tbuf *t = &L->P->bufs[s->buf[j]];
+	if (t->region == TP_OPT && L->P->ntrain > 0) {
+		LLVMValueRef len = LLVMBuildSub(L->B, L->shard_end, L->shard_begin, "shard_len");
+		LLVMValueRef k = nl_i64(L, t->offset / L->P->ntrain);
+		LLVMValueRef compact = LLVMBuildICmp(L->B, LLVMIntNE, L->opt_compact, nl_i64(L, 0), "");
+		LLVMValueRef off = LLVMBuildSelect(L->B, compact, LLVMBuildMul(L->B, k, len, ""),
+						   LLVMBuildAdd(L->B, nl_i64(L, t->offset), lo, ""),
+						   "opt_off");
+		return LLVMBuildGEP2(L->B, L->f32, L->region[TP_OPT], &off, 1, t->name);
+	}
 	return LLVMBuildGEP2(L->B, L->f32, nl_buf(L, s->buf[j]), &lo, 1, "");
 }
 #define SB(j) shard_buf(L, s, (j), lo)

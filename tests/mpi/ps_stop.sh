@@ -1,0 +1,48 @@
+#!/bin/sh
+# ps_stop.sh - a stopped parameter server (SIGSTOP of rank 2 of 3,
+# distribute = parameter_server(servers = 1), mid-epoch): the workers'
+# push to it does not complete, and rank 0 exits non-zero within
+# --comm-timeout (5 s) + 10 s with a message naming the collective, the
+# step and the server; no process is left.
+. "$abs_top_srcdir/tests/mpi/common.sh"
+sed 's/^\( *distribute *=\).*/\1 parameter_server(servers = 1)/' \
+	"$abs_top_srcdir/tests/mpi/digits.net" >"$tmp/ps.net"
+"$NETC" build "$tmp/ps.net" --batch 32 -o "$tmp/p32" >"$tmp/build.log" 2>&1 ||
+	{ cat "$tmp/build.log"; fail "netc build (parameter_server)"; }
+cd "$tmp" || exit 99
+MPI_GUARD=60 mpi -np 3 "$tmp/p32" --data-root "$data" --log none --no-checkpoint --comm-timeout 5 \
+	--epochs 50 >"$tmp/out" 2>&1 &
+run=$!
+i=0
+while ! grep -q "step [1-9][0-9]*/" "$tmp/out" 2>/dev/null; do
+	i=$((i + 1)); [ $i -lt 300 ] || { kill $run; fail "training did not start"; }
+	sleep 0.1
+done
+# this test's ranks only (other MPI tests run beside it under make -j)
+pids=`pgrep -f "^$tmp/p32 " | sort -n`
+r2=""
+for p in $pids; do
+	if tr '\0' '\n' < /proc/$p/environ 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=2"; then r2=$p; fi
+done
+[ -n "$r2" ] || { kill $run; fail "rank 2 (the server) not found"; }
+t0=`date +%s`
+kill -STOP "$r2"
+wait $run
+rc=$?
+t1=`date +%s`
+cat "$tmp/out"
+[ $rc -ne 0 ] || fail "exit status 0 with the server stopped"
+[ $rc -ne 124 ] || fail "it hung past the guard (status $rc)"
+[ `expr $t1 - $t0` -le 15 ] || fail "took `expr $t1 - $t0` s (timeout 5 s + 10 s)"
+grep -q "rank 0: .* did not complete within 5 s at step [0-9]*: the parameter server (rank 2)" \
+	"$tmp/out" || fail "no timeout message of rank 0 naming the collective, the step and rank 2"
+kill -CONT "$r2" 2>/dev/null
+for p in $pids; do
+	i=0
+	while [ -d /proc/$p ] && [ "`ps -o stat= -p $p`" != Z ] && [ $i -lt 100 ]; do
+		i=$((i + 1)); sleep 0.1
+	done
+	[ ! -d /proc/$p ] || [ "`ps -o stat= -p $p`" = Z ] ||
+		{ ps -o pid,stat,cmd -p $p; kill -9 $p; fail "process $p is left"; }
+done
+echo "PASS: the parameter server stopped: exit $rc after `expr $t1 - $t0` s, rank 0 names rank 2"
