@@ -178,5 +178,8 @@ bool tp_read_config(struct tprog *P, struct diag_ctx *D, const struct train_info
 	 * updates its shard: ctx->shard_begin / shard_end) */
 	if (ctor_name(v) && strcmp(ctor_name(v), "sharded") == 0)
 		P->cfg.allreduce = true;
+	/* batch statistics summed over the ranks (default true) */
+	v = field(ti, "sync_batchnorm");
+	P->cfg.sync_bn = P->cfg.allreduce && !(v && v->kind == V_BOOL && !v->i);
 	return true;
 }
