@@ -734,6 +734,12 @@ static int final_report(struct run *R)
 			return 1;
 		nrt_metrics_print(R->mval, nrt_split_name(s), stdout);
 	}
+	/* --eval-only --log PREFIX: the metrics as one row, at full precision */
+	if (R->o->eval_only && R->log) {
+		nrt_scalars_set(&sc, "step", (double)R->c.step);
+		if (nrt_log_epoch(R->log, &sc, R->err, sizeof R->err))
+			return fail(R, "%s", R->err);
+	}
 	return 0;
 }
 
@@ -985,7 +991,7 @@ static int run(struct run *R)
 		if (rc == 0)
 			rc = setup_train_rt(R, nrt_data_count(R->data, NRT_TRAIN) /
 					    (p->batch * R->world));
-		if (rc == 0 && !o->eval_only)
+		if (rc == 0 && (!o->eval_only || o->log))   /* eval-only: only a named log */
 			rc = open_log(R);
 		rc = agree_start(R, rc);
 		if (rc == 0) {
