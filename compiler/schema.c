@@ -504,6 +504,8 @@ static const struct spec train_fields[] = {
 	   "weight penalties added to the loss"),
 	F_("distribute", AC_CTOR, R_ANY, "local", K_DISTRIBUTE, NULL,
 	   "how to train on several ranks"),
+	F_("sync_batchnorm", AC_BOOL, R_ANY, "true", K_NONE, NULL,
+	   "distributed: batchnorm statistics over the global batch (false: per rank)"),
 	F_("seed", AC_INT, R_NONNEG, "1", K_NONE, NULL,
 	   "seed of the parameter initialisation and dropout"),
 	{ "precision", AC_SYM, R_ANY, "f32", "f32", K_NONE, NULL,

@@ -180,5 +180,8 @@ bool tp_read_config(struct tprog *P, struct diag_ctx *D, const struct train_info
 	if (ctor_name(v) && (strcmp(ctor_name(v), "sharded") == 0 ||
 			     strcmp(ctor_name(v), "parameter_server") == 0))
 		P->cfg.allreduce = true;
+	/* batch statistics summed over the ranks (default true) */
+	v = field(ti, "sync_batchnorm");
+	P->cfg.sync_bn = P->cfg.allreduce && !(v && v->kind == V_BOOL && !v->i);
 	return true;
 }

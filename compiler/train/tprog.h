@@ -386,6 +386,8 @@ struct tp_config {
 	int64_t batch;               /* the section's batch */
 	bool allreduce;              /* distribute = allreduce: gradient steps (dist.c) */
 	double bucket_mb;            /* its bucket size in MiB */
+	bool sync_bn;                /* allreduce and sync_batchnorm: training-mode batchnorm
+				      * over the global batch (runtime/comm/bn.c) */
 	struct loc loss_loc, optim_loc;
 };
 

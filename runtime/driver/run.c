@@ -242,6 +242,81 @@ static int agree_start(struct run *R, int local_rc)
 	return rc ? 1 : local_rc;
 }
 
+/* FNV-1a of what a resume loaded: PARAM, STATE, OPT and the position. */
+static uint64_t state_hash(const struct run *R, const struct nrt_ckpt_meta *m)
+{
+	static const int regions[] = { NETRT_PARAM, NETRT_STATE, NETRT_OPT };
+	int64_t pos[3] = { m->epoch, m->batch_in_epoch, m->step };
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (size_t i = 0; i <= sizeof regions / sizeof regions[0]; i++) {
+		bool last = i == sizeof regions / sizeof regions[0];
+		const unsigned char *b = last ? (const void *)pos : R->c.region[regions[i]];
+		size_t n = last ? sizeof pos : (size_t)R->p->region_size[regions[i]] * 4;
+		for (size_t j = 0; j < n; j++)
+			h = (h ^ b[j]) * 0x100000001b3ull;
+	}
+	return h;
+}
+
+enum { PATHN = 240 };   /* characters of a rank's checkpoint path in agree_resume */
+
+/* Every rank resumed from the same checkpoint, or none did: per rank a
+ * slot {failed, resumed, hash high, hash low, path chars...} summed over
+ * the ranks (each fills its own), so rank 0 can name the rank and its
+ * path.  from: the checkpoint this rank resumed from (NULL: none); path:
+ * the one it resumed or tried to (NULL or ""); local_rc: this rank's
+ * failure (its message printed).  0, or 1 after one message
+ * from rank 0 on every rank. */
+static int agree_resume(struct run *R, int local_rc, const char *from, const char *path,
+			const struct nrt_ckpt_meta *m)
+{
+	enum { W = 4 + PATHN };
+	double *f;
+	int rc = 0;
+
+	if (R->world <= 1)
+		return local_rc;
+	f = calloc((size_t)R->world * W, sizeof *f);
+	if (!f)
+		return fail(R, "out of memory");
+	double *mine = f + (size_t)R->rank * W;
+	uint64_t h = !local_rc && from ? state_hash(R, m) : 0;
+	mine[0] = local_rc != 0;
+	mine[1] = from != NULL;
+	mine[2] = (double)(h >> 32);
+	mine[3] = (double)(h & 0xffffffffu);
+	for (int i = 0; path && path[i] && i < PATHN - 1; i++)
+		mine[4 + i] = (unsigned char)path[i];
+	if (agree(R, f, R->world * W)) {
+		free(f);
+		return 1;
+	}
+	char p0[PATHN], pr[PATHN];
+	for (int r = 0; r < R->world && !rc; r++) {
+		const double *o = f + (size_t)r * W;
+		for (int i = 0; i < PATHN; i++)
+			p0[i] = (char)f[4 + i], pr[i] = (char)o[4 + i];
+		p0[PATHN - 1] = pr[PATHN - 1] = 0;
+		if (o[0] > 0)
+			rc = 1, R->rank == 0 && fail(R, "rank %d of %d could not resume%s%s (its own "
+						    "message says why): every rank must read the same "
+						    "checkpoint",
+						    r, R->world, pr[0] ? " from " : "", pr);
+		else if (r > 0 && o[1] != f[1])
+			rc = 1, R->rank == 0 && fail(R, "rank %d %s but rank 0 %s%s: every rank must "
+						    "resume from the same checkpoint", r,
+						    o[1] > 0 ? "resumes from" : "starts afresh",
+						    f[1] > 0 ? "resumes from " : "starts afresh",
+						    f[1] > 0 ? p0 : "");
+		else if (r > 0 && (o[2] != f[2] || o[3] != f[3]))
+			rc = 1, R->rank == 0 && fail(R, "rank %d resumes from %s, which differs from rank "
+						    "0's %s: every rank must resume from the same "
+						    "checkpoint", r, pr, p0);
+	}
+	free(f);
+	return rc ? 1 : local_rc;
+}
+
 /* PARAM, STATE and OPT of rank 0 on every rank. */
 static int bcast_state(struct run *R)
 {
@@ -931,6 +1006,12 @@ static int final_report(struct run *R)
 			return 1;
 		nrt_metrics_print(R->mval, nrt_split_name(s), stdout);
 	}
+	/* --eval-only --log PREFIX: the metrics as one row, at full precision */
+	if (R->o->eval_only && R->log) {
+		nrt_scalars_set(&sc, "step", (double)R->c.step);
+		if (nrt_log_epoch(R->log, &sc, R->err, sizeof R->err))
+			return fail(R, "%s", R->err);
+	}
 	return 0;
 }
 
@@ -941,7 +1022,7 @@ static int train(struct run *R)
 	char buf[4096];
 	const char *from;
 	int64_t start_epoch = 0, start_batch = 0;
-	int status = GO_ON;
+	int status = GO_ON, lrc;
 
 	nrt_ckpt_meta_init(&meta);
 	if (R->started) {   /* a session's next piece: on from where the last one stopped */
@@ -951,17 +1032,22 @@ static int train(struct run *R)
 		goto loop;
 	}
 	R->started = true;
-	if (resume_path(R, buf, sizeof buf, &from))
+	buf[0] = 0;
+	lrc = resume_path(R, buf, sizeof buf, &from);
+	if (!lrc && from) {
+		if (nrt_ckpt_load(from, R->p, R->c.region, R->program_hash, &meta, R->err, sizeof R->err))
+			lrc = fail(R, "cannot resume: %s", R->err);
+		else if (meta.data_hash && meta.data_hash != nrt_data_hash(R->data))
+			lrc = fail(R, "cannot resume from %s: it was written for other data (the "
+				   "listing differs)", from);
+		else if (nrt_sched_load_meta(R->sched, &meta, R->err, sizeof R->err) ||
+			 nrt_early_load_meta(&R->early, &meta, R->err, sizeof R->err))
+			lrc = fail(R, "cannot resume from %s: %s", from, R->err);
+	}
+	/* under mpirun: the same checkpoint everywhere, or one error on every rank */
+	if (agree_resume(R, lrc, from, lrc && !from ? buf : from, &meta))
 		return 1;
 	if (from) {
-		if (nrt_ckpt_load(from, R->p, R->c.region, R->program_hash, &meta, R->err, sizeof R->err))
-			return fail(R, "cannot resume: %s", R->err);
-		if (meta.data_hash && meta.data_hash != nrt_data_hash(R->data))
-			return fail(R, "cannot resume from %s: it was written for other data (the "
-				    "listing differs)", from);
-		if (nrt_sched_load_meta(R->sched, &meta, R->err, sizeof R->err) ||
-		    nrt_early_load_meta(&R->early, &meta, R->err, sizeof R->err))
-			return fail(R, "cannot resume from %s: %s", from, R->err);
 		if (meta.batch_in_epoch > 0 && R->world > 1 && !R->o->quiet)
 			printf("resume: batch %lld counts batches of rank 0's shard\n",
 			       (long long)meta.batch_in_epoch);
@@ -1225,7 +1311,7 @@ static int open_run(struct run *R)
 		if (rc == 0)
 			rc = setup_train_rt(R, nrt_data_count(R->data, NRT_TRAIN) /
 					    (p->batch * R->dworld));
-		if (rc == 0 && !o->eval_only)
+		if (rc == 0 && (!o->eval_only || o->log))   /* eval-only: only a named log */
 			rc = open_log(R);
 	}
 	return agree_start(R, rc);

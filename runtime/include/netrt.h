@@ -110,6 +110,21 @@ void netrt_init_normal_f32(float *y, int64_t n, double mean, double std, uint64_
 int netrt_grad_ready(struct netrt_ctx *ctx, int64_t offset, int64_t count);
 int netrt_grad_sync(struct netrt_ctx *ctx, int64_t count);
 
+/* Training-mode batchnorm of a distributed train step (runtime/comm/bn.c;
+ * distribute = allreduce or sharded with sync_batchnorm = true): the
+ * reference kernels batchnorm_fwd_train and batchnorm_bwd
+ * (runtime/kernels/ref.h, same arguments after ctx) with the per-channel
+ * sums added over the ranks, so the statistics and dx are those of the
+ * global batch.  No comm or a world of 1: the reference kernels, bitwise.
+ * 0, or an errno value as netrt_grad_ready. */
+struct nrt_bn_desc;
+int netrt_bn_fwd_train(struct netrt_ctx *ctx, const struct nrt_bn_desc *d, const float *x,
+		       const float *gamma, const float *beta, float *y, float *save_mean,
+		       float *save_invstd, float *running_mean, float *running_var);
+int netrt_bn_bwd(struct netrt_ctx *ctx, const struct nrt_bn_desc *d, const float *x,
+		 const float *gamma, const float *save_mean, const float *save_invstd,
+		 const float *dy, float *dx, float *dgamma, float *dbeta);
+
 /* Symbols of the generated module, as the driver sees them. */
 int netc_init(struct netrt_ctx *c);
 int netc_forward(struct netrt_ctx *c);

@@ -418,7 +418,8 @@ static void test_json(void)
 		      "\"optimizer\": {\"kind\": \"adam\", \"lr\": 0.001, \"beta1\": 0.9, "
 		      "\"beta2\": 0.999, \"eps\": 1e-08, \"weight_decay\": 0}, "
 		      "\"schedule\": [{\"kind\": \"constant\"}], \"batch\": 32, \"epochs\": 15, "
-		      "\"resume\": false, \"distribute\": {\"kind\": \"local\"}, \"seed\": 1, "
+		      "\"resume\": false, \"distribute\": {\"kind\": \"local\"}, \"sync_batchnorm\": true, "
+		      "\"seed\": 1, "
 		      "\"precision\": \"f32\"}", t->json);
 	/* defaults read back as values */
 	const struct value *a = schema_arg(&T.A, Y("adam"), "eps");

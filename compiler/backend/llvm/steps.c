@@ -289,10 +289,18 @@ bool nl_step(struct lower *L, const struct tstep *s)
 	}
 	case TS_BN_FWD_TRAIN: case TS_BN_FWD_INFER: case TS_BN_BWD: {
 		double h[2] = { a->bn.eps, a->bn.momentum };
-		LLVMValueRef args[9] = { nc_s_desc(L, a->bn.n, a->bn.c, a->bn.s, h, 2, "bn_desc") };
+		LLVMValueRef args[10] = { L->ctx, nc_s_desc(L, a->bn.n, a->bn.c, a->bn.s, h, 2,
+							     "bn_desc") };
 		for (int j = 0; j < s->nbuf; j++)
-			args[1 + j] = B(j);
-		ref(L, s, L->vd, args, 1 + s->nbuf);
+			args[2 + j] = B(j);
+		if (s->kind != TS_BN_FWD_INFER && P->cfg.sync_bn) {
+			/* sync_batchnorm: the sums over every rank (runtime/comm/bn.c) */
+			nl_return_if_error(L, call(L, s->kind == TS_BN_BWD ? "netrt_bn_bwd"
+						   : "netrt_bn_fwd_train", L->i32, args,
+						   2 + s->nbuf));
+			return true;
+		}
+		ref(L, s, L->vd, args + 1, 1 + s->nbuf);
 		return true;
 	}
 	case TS_BN_BWD_INFER: {
