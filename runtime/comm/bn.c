@@ -1,11 +1,13 @@
 /* bn.c - synchronised batchnorm: the training-mode batchnorm steps of a
- * distributed train step (distribute = allreduce or sharded with
- * sync_batchnorm = true, netrt.h) over the batch of every rank together.
+ * distributed train step (distribute = allreduce, sharded or
+ * parameter_server with sync_batchnorm = true, netrt.h) over the batch of
+ * every rank that trains together (every rank; under parameter servers
+ * the workers, nrt_comm_workers of them: the servers run no train step).
  *
  * The statistics are those of one process with the global batch of M =
- * m x world values per channel (the formulas of runtime/kernels/norm.inc):
+ * m x workers values per channel (the formulas of runtime/kernels/norm.inc):
  * each rank sums its x per channel, the sums are added over the ranks
- * (nrt_comm_allreduce_f64) and give the mean; then the centred sums of
+ * (nrt_comm_data_allreduce_f64) and give the mean; then the centred sums of
  * squares the same way give the biased variance, and the running
  * variance takes var M / (M - 1).  Every rank so computes the same
  * statistics and keeps the same running ones.  The local sums are
@@ -18,7 +20,7 @@
  * world-th of the global one's weight), which is the sum over the ranks:
  *   dx = gamma invstd (dy - S / M - xhat X / M).
  *
- * With no comm or a world of 1 both calls are the reference kernels, so a
+ * With no comm or one rank that trains both calls are the reference kernels, so a
  * single process stays bitwise what it was.  The channels go in chunks of
  * CHUNK so the sums live on the stack. */
 #include "netrt.h"
@@ -33,7 +35,7 @@ enum { CHUNK = 256 };
 static bool alone(const struct netrt_ctx *ctx)
 {
 	const struct nrt_comm *c = ctx->comm;
-	return !c || c->world <= 1;
+	return !c || nrt_comm_workers(c) <= 1;
 }
 
 /* Channel c's value i of sample n. */
@@ -56,7 +58,7 @@ int netrt_bn_fwd_train(struct netrt_ctx *ctx, const struct nrt_bn_desc *d, const
 						running_mean, running_var);
 		return 0;
 	}
-	int64_t m = (int64_t)d->n * d->s, M = m * comm->world;
+	int64_t m = (int64_t)d->n * d->s, M = m * nrt_comm_workers(comm);
 	float mom = (float)d->momentum;
 	nrt_comm_set_step(comm, ctx->step);
 	for (int64_t c0 = 0; c0 < d->c; c0 += CHUNK) {
@@ -68,7 +70,7 @@ int netrt_bn_fwd_train(struct netrt_ctx *ctx, const struct nrt_bn_desc *d, const
 					s += x[at(d, n, c0 + j, i)];
 			sum[j] = s;
 		}
-		if ((rc = nrt_comm_allreduce_f64(comm, sum, k, "batchnorm statistics")) != 0)
+		if ((rc = nrt_comm_data_allreduce_f64(comm, sum, k, "batchnorm statistics")) != 0)
 			return rc;
 		for (int64_t j = 0; j < k; j++) {
 			double s = 0;
@@ -81,7 +83,7 @@ int netrt_bn_fwd_train(struct netrt_ctx *ctx, const struct nrt_bn_desc *d, const
 			}
 			sum[j] = s;
 		}
-		if ((rc = nrt_comm_allreduce_f64(comm, sum, k, "batchnorm statistics")) != 0)
+		if ((rc = nrt_comm_data_allreduce_f64(comm, sum, k, "batchnorm statistics")) != 0)
 			return rc;
 		for (int64_t j = 0; j < k; j++) {
 			int64_t c = c0 + j;
@@ -121,7 +123,7 @@ int netrt_bn_bwd(struct netrt_ctx *ctx, const struct nrt_bn_desc *d, const float
 		nrt_ref_batchnorm_bwd_f32(d, x, gamma, save_mean, save_invstd, dy, dx, dgamma, dbeta);
 		return 0;
 	}
-	int64_t M = (int64_t)d->n * d->s * comm->world;
+	int64_t M = (int64_t)d->n * d->s * nrt_comm_workers(comm);
 	nrt_comm_set_step(comm, ctx->step);
 	for (int64_t c0 = 0; c0 < d->c; c0 += CHUNK) {
 		int64_t k = d->c - c0 < CHUNK ? d->c - c0 : CHUNK;
@@ -146,7 +148,7 @@ int netrt_bn_bwd(struct netrt_ctx *ctx, const struct nrt_bn_desc *d, const float
 		/* every rank has the same program: all skip this or none */
 		if (!dx)
 			continue;
-		if ((rc = nrt_comm_allreduce_f64(comm, sums, 2 * k, "batchnorm gradient sums")) != 0)
+		if ((rc = nrt_comm_data_allreduce_f64(comm, sums, 2 * k, "batchnorm gradient sums")) != 0)
 			return rc;
 		for (int64_t j = 0; j < k; j++) {
 			int64_t c = c0 + j;

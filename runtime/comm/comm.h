@@ -47,6 +47,10 @@ struct nrt_comm_ops {
 	/* start, in server s's group, a copy of the server's x[0, n) into
 	 * every worker's x */
 	int (*ps_ibcast_f32)(struct nrt_comm *c, int s, float *x, int64_t n);
+	/* x = the sum over the ranks that train on data (every rank; with
+	 * parameter servers the workers only), in place: synchronised
+	 * batchnorm's sums (bn.c) */
+	int (*data_allreduce_f64)(struct nrt_comm *c, double *x, int64_t n, const char *what);
 	/* failed: the run ends on an error (MPI_Abort as the last resort) */
 	void (*close)(struct nrt_comm *c, bool failed);
 };
@@ -96,6 +100,10 @@ int nrt_comm_bcast_f32(struct nrt_comm *c, float *x, int64_t n, const char *what
 /* x = the sum over ranks of x, in place. */
 int nrt_comm_allreduce_f32(struct nrt_comm *c, float *x, int64_t n, const char *what);
 int nrt_comm_allreduce_f64(struct nrt_comm *c, double *x, int64_t n, const char *what);
+/* x = the sum over the ranks that train on data (nrt_comm_workers of
+ * them: every rank, or the workers under parameter servers).  A server
+ * must not call it. */
+int nrt_comm_data_allreduce_f64(struct nrt_comm *c, double *x, int64_t n, const char *what);
 /* Non-blocking sum of a float range: start, then wait for all started. */
 int nrt_comm_iallreduce_f32(struct nrt_comm *c, float *x, int64_t n, int *req);
 int nrt_comm_poll(struct nrt_comm *c);

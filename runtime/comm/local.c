@@ -64,7 +64,8 @@ static const struct nrt_comm_ops local_ops = {
 	.barrier = l_barrier, .bcast_f32 = l_bcast, .allreduce_f32 = l_bcast,
 	.allreduce_f64 = l_sum_f64, .iallreduce_f32 = l_isum, .poll = l_poll, .wait_all = l_wait,
 	.allgather_f32 = l_bcast, .ireduce_scatter_f32 = l_irs, .gatherv_f32 = l_gatherv,
-	.ps_open = l_ps_open, .ps_ireduce_f32 = l_ps_x, .ps_ibcast_f32 = l_ps_x, .close = l_close,
+	.ps_open = l_ps_open, .ps_ireduce_f32 = l_ps_x, .ps_ibcast_f32 = l_ps_x,
+	.data_allreduce_f64 = l_sum_f64, .close = l_close,
 };
 
 struct nrt_comm *nrt_comm_local(void)
@@ -142,6 +143,11 @@ int nrt_comm_allreduce_f32(struct nrt_comm *c, float *x, int64_t n, const char *
 int nrt_comm_allreduce_f64(struct nrt_comm *c, double *x, int64_t n, const char *what)
 {
 	return c && n > 0 ? c->ops->allreduce_f64(c, x, n, what) : 0;
+}
+
+int nrt_comm_data_allreduce_f64(struct nrt_comm *c, double *x, int64_t n, const char *what)
+{
+	return c && n > 0 ? c->ops->data_allreduce_f64(c, x, n, what) : 0;
 }
 
 int nrt_comm_iallreduce_f32(struct nrt_comm *c, float *x, int64_t n, int *req)

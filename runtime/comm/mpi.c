@@ -32,6 +32,7 @@ struct mpi_impl {
 	int nmv, capmv;
 	MPI_Comm *group;       /* parameter servers: group s = server s and the workers */
 	int ngroups;
+	MPI_Comm workers;      /* parameter servers: the workers alone (else MPI_COMM_NULL) */
 	const char *kind;      /* what the started ones are, for messages */
 };
 
@@ -123,13 +124,14 @@ static int m_bcast(struct nrt_comm *c, float *x, int64_t n, const char *what)
 	return 0;
 }
 
-static int sum(struct nrt_comm *c, void *x, int64_t n, MPI_Datatype t, size_t sz, const char *what)
+static int sum(struct nrt_comm *c, MPI_Comm comm, void *x, int64_t n, MPI_Datatype t, size_t sz,
+	       const char *what)
 {
 	for (int64_t o = 0; o < n; o += CHUNK) {
 		MPI_Request r;
 		int k = (int)(n - o < CHUNK ? n - o : CHUNK);
 		int rc = MPI_Iallreduce(MPI_IN_PLACE, (char *)x + (size_t)o * sz, k, t, MPI_SUM,
-					MPI_COMM_WORLD, &r);
+					comm, &r);
 		if (rc != MPI_SUCCESS)
 			return mpi_fail(c, rc, "MPI_Iallreduce", what);
 		if ((rc = wait_reqs(c, &r, 1, "allreduce", what)) != 0)
@@ -140,12 +142,25 @@ static int sum(struct nrt_comm *c, void *x, int64_t n, MPI_Datatype t, size_t sz
 
 static int m_sum_f32(struct nrt_comm *c, float *x, int64_t n, const char *what)
 {
-	return sum(c, x, n, MPI_FLOAT, sizeof *x, what);
+	return sum(c, MPI_COMM_WORLD, x, n, MPI_FLOAT, sizeof *x, what);
 }
 
 static int m_sum_f64(struct nrt_comm *c, double *x, int64_t n, const char *what)
 {
-	return sum(c, x, n, MPI_DOUBLE, sizeof *x, what);
+	return sum(c, MPI_COMM_WORLD, x, n, MPI_DOUBLE, sizeof *x, what);
+}
+
+static int m_data_sum_f64(struct nrt_comm *c, double *x, int64_t n, const char *what)
+{
+	struct mpi_impl *m = c->impl;
+	if (c->servers == 0)
+		return m_sum_f64(c, x, n, what);
+	if (m->workers == MPI_COMM_NULL) {
+		snprintf(c->err, sizeof c->err, "rank %d: %s: a parameter server has no part in the "
+			 "workers' sums", c->rank, what);
+		return EINVAL;
+	}
+	return sum(c, m->workers, x, n, MPI_DOUBLE, sizeof *x, what);
 }
 
 /* Room for one more started request (0, or ENOMEM with a message). */
@@ -306,6 +321,13 @@ static int m_ps_open(struct nrt_comm *c, int k)
 			return mpi_fail(c, rc, "MPI_Comm_set_errhandler", "parameter-server groups");
 		m->ngroups = s + 1;
 	}
+	rc = MPI_Comm_split(MPI_COMM_WORLD, c->rank < c->world - k ? 0 : MPI_UNDEFINED, c->rank,
+			    &m->workers);
+	if (rc != MPI_SUCCESS)
+		return mpi_fail(c, rc, "MPI_Comm_split", "the workers' group");
+	if (m->workers != MPI_COMM_NULL &&
+	    (rc = MPI_Comm_set_errhandler(m->workers, MPI_ERRORS_RETURN)) != MPI_SUCCESS)
+		return mpi_fail(c, rc, "MPI_Comm_set_errhandler", "the workers' group");
 	c->servers = k;
 	return 0;
 }
@@ -408,6 +430,8 @@ static void m_close(struct nrt_comm *c, bool failed)
 		for (int s = 0; m && s < m->ngroups; s++)
 			if (m->group[s] != MPI_COMM_NULL)
 				MPI_Comm_free(&m->group[s]);
+		if (m && m->workers != MPI_COMM_NULL)
+			MPI_Comm_free(&m->workers);
 		MPI_Finalize();
 	}
 	if (m) {
@@ -424,7 +448,8 @@ static const struct nrt_comm_ops mpi_ops = {
 	.allreduce_f64 = m_sum_f64, .iallreduce_f32 = m_isum, .poll = m_poll, .wait_all = m_wait,
 	.allgather_f32 = m_gather, .ireduce_scatter_f32 = m_ireduce_scatter,
 	.gatherv_f32 = m_gatherv, .ps_open = m_ps_open, .ps_ireduce_f32 = m_ps_ireduce,
-	.ps_ibcast_f32 = m_ps_ibcast, .close = m_close,
+	.ps_ibcast_f32 = m_ps_ibcast, .data_allreduce_f64 = m_data_sum_f64,
+	.close = m_close,
 };
 
 struct nrt_comm *nrt_comm_mpi_open(double timeout, char *err, size_t errlen)
@@ -454,6 +479,7 @@ struct nrt_comm *nrt_comm_mpi_open(double timeout, char *err, size_t errlen)
 	c->ops = &mpi_ops;
 	c->kind = "mpi";
 	c->timeout = timeout;
+	m->workers = MPI_COMM_NULL;
 	c->impl = m;
 	return c;
 }

@@ -111,11 +111,13 @@ int netrt_grad_ready(struct netrt_ctx *ctx, int64_t offset, int64_t count);
 int netrt_grad_sync(struct netrt_ctx *ctx, int64_t count);
 
 /* Training-mode batchnorm of a distributed train step (runtime/comm/bn.c;
- * distribute = allreduce or sharded with sync_batchnorm = true): the
- * reference kernels batchnorm_fwd_train and batchnorm_bwd
+ * distribute = allreduce, sharded or parameter_server with sync_batchnorm =
+ * true): the reference kernels batchnorm_fwd_train and batchnorm_bwd
  * (runtime/kernels/ref.h, same arguments after ctx) with the per-channel
  * sums added over the ranks, so the statistics and dx are those of the
- * global batch.  No comm or a world of 1: the reference kernels, bitwise.
+ * global batch (the sums over the ranks that train: every rank, or the
+ * workers of parameter servers).  No comm or one rank that trains: the
+ * reference kernels, bitwise.
  * 0, or an errno value as netrt_grad_ready. */
 struct nrt_bn_desc;
 int netrt_bn_fwd_train(struct netrt_ctx *ctx, const struct nrt_bn_desc *d, const float *x,

@@ -50,8 +50,8 @@ static int f_fail_f64(struct nrt_comm *c, double *x, int64_t n, const char *what
 	return ETIMEDOUT;
 }
 
-static struct nrt_comm_ops ops = { .allreduce_f64 = f_sum_f64 };
-static struct nrt_comm_ops fail_ops = { .allreduce_f64 = f_fail_f64 };
+static struct nrt_comm_ops ops = { .allreduce_f64 = f_sum_f64, .data_allreduce_f64 = f_sum_f64 };
+static struct nrt_comm_ops fail_ops = { .allreduce_f64 = f_fail_f64, .data_allreduce_f64 = f_fail_f64 };
 
 static float x[N * C * S], dy[N * C * S], gamma_[C], beta_[C];
 
