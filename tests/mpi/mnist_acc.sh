@@ -5,13 +5,8 @@
 # tests/e2e/mnist.sh) trains 10 epochs on 2 ranks of one thread each and
 # must reach >= 98.5% on the 2,000 held-out digits, the bar of the
 # one-process test.  The training takes 30-65 s on 2 otherwise idle cores
-# but 200 s inside a loaded `make -j2 check`, so it runs only with
-# NETC_LONG_TESTS=1 (else it says so and skips).
+# and about 200 s inside a loaded `make -j2 check`.
 . "$abs_top_srcdir/tests/mpi/common.sh"
-if [ "${NETC_LONG_TESTS:-0}" != 1 ]; then
-	echo "SKIP: long test (30-65 s alone, ~200 s in the loaded suite); NETC_LONG_TESTS=1 runs it"
-	exit 77
-fi
 "$NETC" build "$abs_top_srcdir/examples/mnist.net" --batch 32 -o "$tmp/m32" >"$tmp/build.log" 2>&1 ||
 	{ cat "$tmp/build.log"; fail "netc build examples/mnist.net --batch 32"; }
 cd "$tmp" || exit 99
