@@ -243,7 +243,12 @@ static const struct ast *pick_decl(struct sema *S, const char *name, enum ast_ki
 		d = module_find(m, name, dm);
 		if (d && (d->kind == k1 || d->kind == k2))
 			return d;
-		diag_error(S->D, loc_none(), "'%s' is not a %s of '%s'", name, what, m->path);
+		const char *base = strrchr(m->path, '/');
+		base = base ? base + 1 : m->path;
+		if (base[0] == '<')   /* text made in process (netc repl): no file to name */
+			diag_error(S->D, loc_none(), "'%s' is not a %s of this session", name, what);
+		else
+			diag_error(S->D, loc_none(), "'%s' is not a %s of '%s'", name, what, m->path);
 		const char *c[512];
 		int nc = 0;
 		for (int i = 0; i < m->ndecls && nc < 512; i++)
