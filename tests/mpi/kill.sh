@@ -12,18 +12,9 @@ MPI_GUARD=60 mpi -np 2 "$tmp/m32" --data-root "$data" --log none --comm-timeout 
 	>"$tmp/out" 2>&1 &
 run=$!
 # wait for training to be under way and a checkpoint saved, then kill rank 1
-i=0
-while ! grep -q "step [1-9][0-9]*/" "$tmp/out" 2>/dev/null ||
-	! grep -q "saved ckpt/lenet-last" "$tmp/out" 2>/dev/null; do
-	i=$((i + 1)); [ $i -lt 300 ] || { kill $run; fail "training did not start"; }
-	sleep 0.1
-done
-# this test's ranks only (other MPI tests run beside it under make -j)
-pids=`pgrep -f "^$tmp/m32 " | sort -n`
-r1=""
-for p in $pids; do
-	if tr '\0' '\n' < /proc/$p/environ 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=1"; then r1=$p; fi
-done
+wait_for "step [1-9][0-9]*/" "saved ckpt/lenet-last"
+rank_pid "$tmp/m32" 1
+r1=$pid
 [ -n "$r1" ] || { kill $run; fail "rank 1 not found"; }
 kill -9 "$r1"
 wait $run
@@ -32,14 +23,7 @@ cat "$tmp/out"
 [ $rc -ne 0 ] || fail "exit status 0 after rank 1 died"
 [ $rc -ne 124 ] || fail "it hung past the guard (timeout)"
 grep -q "rank 1" "$tmp/out" || fail "no message naming rank 1"
-for p in $pids; do   # mpirun takes a moment to reap the ranks
-	i=0
-	while [ -d /proc/$p ] && [ "`ps -o stat= -p $p`" != Z ] && [ $i -lt 100 ]; do
-		i=$((i + 1)); sleep 0.1
-	done
-	[ ! -d /proc/$p ] || [ "`ps -o stat= -p $p`" = Z ] ||
-		{ ps -o pid,stat,cmd -p $p; fail "process $p is left"; }
-done
+none_left
 # resume from the last checkpoint, to the end of epoch 1
 MPI_GUARD=90 mpi -np 2 "$tmp/m32" --data-root "$data" --log none --epochs 1 --resume last \
 	>"$tmp/resume.out" 2>&1 || { cat "$tmp/resume.out"; fail "--resume last after the kill"; }

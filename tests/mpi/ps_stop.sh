@@ -13,17 +13,9 @@ cd "$tmp" || exit 99
 MPI_GUARD=60 mpi -np 3 "$tmp/p32" --data-root "$data" --log none --no-checkpoint --comm-timeout 5 \
 	--epochs 50 >"$tmp/out" 2>&1 &
 run=$!
-i=0
-while ! grep -q "step [1-9][0-9]*/" "$tmp/out" 2>/dev/null; do
-	i=$((i + 1)); [ $i -lt 300 ] || { kill $run; fail "training did not start"; }
-	sleep 0.1
-done
-# this test's ranks only (other MPI tests run beside it under make -j)
-pids=`pgrep -f "^$tmp/p32 " | sort -n`
-r2=""
-for p in $pids; do
-	if tr '\0' '\n' < /proc/$p/environ 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=2"; then r2=$p; fi
-done
+wait_for "step [1-9][0-9]*/"
+rank_pid "$tmp/p32" 2
+r2=$pid
 [ -n "$r2" ] || { kill $run; fail "rank 2 (the server) not found"; }
 t0=`date +%s`
 kill -STOP "$r2"
@@ -37,12 +29,5 @@ cat "$tmp/out"
 grep -q "rank 0: .* did not complete within 5 s at step [0-9]*: the parameter server (rank 2)" \
 	"$tmp/out" || fail "no timeout message of rank 0 naming the collective, the step and rank 2"
 kill -CONT "$r2" 2>/dev/null
-for p in $pids; do
-	i=0
-	while [ -d /proc/$p ] && [ "`ps -o stat= -p $p`" != Z ] && [ $i -lt 100 ]; do
-		i=$((i + 1)); sleep 0.1
-	done
-	[ ! -d /proc/$p ] || [ "`ps -o stat= -p $p`" = Z ] ||
-		{ ps -o pid,stat,cmd -p $p; kill -9 $p; fail "process $p is left"; }
-done
+none_left
 echo "PASS: the parameter server stopped: exit $rc after `expr $t1 - $t0` s, rank 0 names rank 2"
