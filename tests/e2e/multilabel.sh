@@ -10,25 +10,8 @@ set -u
 . "$abs_top_srcdir/tests/e2e/common.sh"
 cd "$tmp" || exit 99
 
-# digit d: "odd" when d is odd, "big" when d >= 5, "No Finding" for 0, 2, 4
-awk -F, 'NR == 1 { print "Image Index,Finding Labels,Patient ID"; next }
-	{ d = $2 + 0; l = "";
-	  if (d % 2) l = "odd";
-	  if (d >= 5) l = (l == "" ? "big" : l "|big");
-	  if (l == "") l = "No Finding";
-	  printf "%s,\"%s\",p%d\n", $1, l, NR % 500 }' "$data/labels.csv" >labels.csv
-cat >ml.net <<NET
-import "lenet"
-
-data digits {
-    source  = csv("labels.csv", image = "Image Index", labels = "Finding Labels",
-                  sep = "|", root = "$data/images/", patient = "Patient ID")
-    classes = [odd, big]
-    multi_label = true
-    split   = by_patient("Patient ID", train = 0.8, val = 0.2, test = 0, seed = 3)
-    decode  = gray(28, 28)
-    augment = normalize(mean = 0.1307, std = 0.3081)
-}
+sh "$abs_top_srcdir/tests/e2e/odd_big.sh" "$data" >ml.net || fail "odd_big.sh"
+cat >>ml.net <<NET
 
 train odd_big {
     network    = lenet(classes = 2)
