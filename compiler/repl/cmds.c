@@ -14,6 +14,7 @@
 #include "backend/backend.h"
 #include "data.h"
 #include "graph.h"
+#include "philox.h"
 #include "program.h"
 #include "shape.h"
 
@@ -271,14 +272,6 @@ static const char *train_for(struct repl *R, const char *name)
 	return name;   /* sema says what is wrong with it */
 }
 
-static uint64_t splitmix(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 /* The label of listing sample k, or -1. */
 static int label_of(struct nrt_data *d, int64_t k)
 {
@@ -340,7 +333,7 @@ static int cmd_eval(struct repl *R, char *args, bool *quit)
 		uint64_t s = 0x5eed + (uint64_t)c->step;
 		float *x = c->region[NETRT_INPUT];
 		for (int64_t i = 0; i < per; i++)
-			x[i] = (float)((splitmix(&s) >> 40) * 0x1p-24);
+			x[i] = (float)((nrt_splitmix(&s) >> 40) * 0x1p-24);
 	}
 	t0 = repl_now();
 	if (L->e.forward(c) != 0)

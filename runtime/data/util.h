@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "philox.h"
+
 /* snprintf into err (when err and errlen are set); returns -1. */
 int nrt_errf(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -29,15 +31,7 @@ static inline uint64_t nrt_fnv(uint64_t h, const void *p, size_t n)
 	return h;
 }
 
-/* splitmix64 (Steele, Lea, Flood): the generator of splits and epoch
- * orders, the same sequence on every machine. */
-static inline uint64_t nrt_splitmix(uint64_t *s)
-{
-	uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
+/* nrt_splitmix: philox.h */
 
 /* A uniform integer in [0, n) from the stream s (n > 0; the modulo bias
  * is below n / 2^64). */

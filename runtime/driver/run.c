@@ -37,6 +37,7 @@
 #include "comm.h"
 #include "cpu.h"
 #include "data.h"
+#include "philox.h"
 #include "ref.h"
 #include "train_rt.h"
 
@@ -1143,14 +1144,6 @@ loop:;
 
 /* ---------------------------------------------------------------- synthetic */
 
-static uint64_t splitmix(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 /* Inputs uniform in [0, 1), targets valid for the loss (netrt_target_kind);
  * the batch of step k depends on (seed, k) only. */
 static void random_batch(struct run *R, int64_t step)
@@ -1159,9 +1152,9 @@ static void random_batch(struct run *R, int64_t step)
 	uint64_t s = R->seed * 0x2545f4914f6cdd1dull + (uint64_t)step;
 	float *in = R->c.region[NETRT_INPUT];
 	for (int64_t i = 0; i < p->region_size[NETRT_INPUT]; i++)
-		in[i] = (float)((splitmix(&s) >> 40) * 0x1p-24);
+		in[i] = (float)((nrt_splitmix(&s) >> 40) * 0x1p-24);
 	for (int64_t i = 0; i < p->region_size[NETRT_TARGET]; i++) {
-		uint64_t r = splitmix(&s);
+		uint64_t r = nrt_splitmix(&s);
 		if (p->target_kind == NETRT_TARGET_CLASS)
 			((int32_t *)R->c.region[NETRT_TARGET])[i] =
 				(int32_t)(r % (uint64_t)(p->classes > 0 ? p->classes : 1));

@@ -22,4 +22,15 @@ uint32_t nrt_philox_bits(uint64_t seed, uint32_t step, uint32_t layer, uint64_t 
  * 2^-24, exact in float as in double. */
 double nrt_philox_uniform(uint64_t seed, uint32_t step, uint32_t layer, uint64_t i);
 
+/* splitmix64 (Steele, Lea, Flood): a small sequential generator, the same
+ * sequence on every machine: the data pipeline's splits and epoch orders,
+ * the driver's --synthetic batches and the REPL's random inputs. */
+static inline uint64_t nrt_splitmix(uint64_t *s)
+{
+	uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
 #endif
