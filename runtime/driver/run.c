@@ -13,9 +13,10 @@
  * optimizer state come from rank 0 (broadcast after init or resume), the
  * compiled train step sums the gradients, every data-dependent decision
  * (end of data, a non-finite loss, a signal, a failed save) is agreed by
- * a small allreduce of flags, every rank evaluates the whole val split
- * (so schedules and early stopping agree), and only rank 0 prints, logs
- * and writes checkpoints.  distribute = sharded and parameter_server
+ * a small allreduce of flags, the val split is split over the data ranks
+ * whose records every rank replays into the metrics (the numbers of one
+ * process everywhere, so schedules and early stopping agree: evaluate),
+ * and only rank 0 prints, logs and writes checkpoints.  distribute = sharded and parameter_server
  * ("strategies" below) keep only a rank's part of the optimizer state
  * (ctx->opt_compact) and gather it on rank 0 for a checkpoint; a
  * parameter server runs this loop too, with netc_update on the workers'
@@ -772,20 +773,75 @@ static int resume_path(struct run *R, char *buf, size_t n, const char **path)
 
 /* ---------------------------------------------------------------- evaluation */
 
-/* Run eval_step over split s into m; the metrics' values go into sc. */
-static int evaluate(struct run *R, enum nrt_split s, struct nrt_metrics *m, struct nrt_scalars *sc)
+/* Records of the batches one data rank evaluated, for the split evaluation
+ * (evaluate): per batch its valid count and loss, then the output rows and
+ * the targets of its valid samples, packed as bytes. */
+struct eval_recs {
+	unsigned char *b;
+	size_t len, cap;
+	int64_t out_per, tgt_per;      /* floats of output, 4-byte target words per sample */
+	int64_t batches;
+};
+
+/* More records than this (every rank holds all of them) and the ranks
+ * evaluate the whole split each instead (docs/distributed.md). */
+#define EVAL_RECORDS_MAX ((int64_t)256 << 20)
+
+enum { REC_HEAD = 16 };              /* int64 valid, double loss */
+
+static int64_t rec_bytes(const struct eval_recs *r, int64_t valid)
+{
+	return REC_HEAD + valid * (r->out_per + r->tgt_per) * 4;
+}
+
+static void recs_shape(const struct run *R, struct eval_recs *r)
+{
+	memset(r, 0, sizeof *r);
+	if (R->mcfg.regression)         /* the metrics read the loss only */
+		return;
+	r->out_per = R->p->output_numel / R->p->batch;
+	r->tgt_per = R->p->region_size[NETRT_TARGET] / R->p->batch;
+}
+
+/* The batch just evaluated (valid samples, loss) onto r. */
+static int recs_add(struct run *R, struct eval_recs *r, int64_t valid, double loss)
+{
+	size_t need = (size_t)rec_bytes(r, valid);
+	if (r->len + need > r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 1 << 16;
+		while (cap < r->len + need)
+			cap *= 2;
+		unsigned char *b = realloc(r->b, cap);
+		if (!b)
+			return ENOMEM;
+		r->b = b, r->cap = cap;
+	}
+	unsigned char *q = r->b + r->len;
+	memcpy(q, &valid, 8);
+	memcpy(q + 8, &loss, 8);
+	memcpy(q + REC_HEAD, output_of(R), (size_t)(valid * r->out_per) * 4);
+	memcpy(q + REC_HEAD + valid * r->out_per * 4, R->c.region[NETRT_TARGET],
+	       (size_t)(valid * r->tgt_per) * 4);
+	r->len += need;
+	r->batches++;
+	return 0;
+}
+
+/* eval_step over the batches b % stride == offset of split s (stride 1:
+ * all): into m, or as records onto rec.  0, or 1 after a message. */
+static int eval_batches(struct run *R, enum nrt_split s, int64_t stride, int64_t offset,
+			struct nrt_metrics *m, struct eval_recs *rec, int64_t *skipped,
+			char *first, size_t firstn)
 {
 	struct nrt_loader_args a = { .split = s, .batch = R->p->batch, .seed = R->seed,
 				     .epoch = 0, .train = false, .tail = NRT_TAIL_PAD,
-				     .target = R->target };
+				     .target = R->target, .batch_stride = stride,
+				     .batch_offset = offset };
 	struct nrt_loader *l;
 	int64_t valid;
 	int rc;
 
-	nrt_metrics_reset(m);
-	if (nrt_data_count(R->data, s) == 0)
-		return 0;
-	nrt_data_set_shard(R->data, 0, 1);   /* every rank evaluates the whole split */
+	nrt_data_set_shard(R->data, 0, 1);   /* the batches of the whole split */
 	l = nrt_loader_start_args(R->data, &a, R->err, sizeof R->err);
 	nrt_data_set_shard(R->data, R->drank, R->dworld);
 	if (!l)
@@ -797,7 +853,8 @@ static int evaluate(struct run *R, enum nrt_split s, struct nrt_metrics *m, stru
 			return fail(R, "a kernel failed in the evaluation: %s", strerror(rc));
 		}
 		double loss = valid < R->p->batch ? tail_loss(R, valid) : loss_of(R);
-		if (nrt_metrics_add(m, output_of(R), R->c.region[NETRT_TARGET], valid, loss)) {
+		if (rec ? recs_add(R, rec, valid, loss) : nrt_metrics_add(m, output_of(R),
+				R->c.region[NETRT_TARGET], valid, loss)) {
 			nrt_loader_free(l);
 			return fail(R, "out of memory");
 		}
@@ -806,10 +863,127 @@ static int evaluate(struct run *R, enum nrt_split s, struct nrt_metrics *m, stru
 		nrt_loader_free(l);
 		return fail(R, "%s", R->err);
 	}
-	if (nrt_loader_skipped(l))
-		printf("%s: skipped %lld bad samples (first: %s)\n", nrt_split_name(s),
-		       (long long)nrt_loader_skipped(l), nrt_loader_skip_message(l, 0));
+	*skipped = nrt_loader_skipped(l);
+	if (*skipped)
+		snprintf(first, firstn, "%s", nrt_loader_skip_message(l, 0));
 	nrt_loader_free(l);
+	return 0;
+}
+
+/* Split s over the data ranks: data rank r evaluates the batches b with
+ * b % dworld == r (the batches of one process, padded tail included),
+ * every rank gets every record (a parameter server sends none) and replays
+ * nrt_metrics_add in batch order, so m holds one process's metrics.  The
+ * ranks agree on failures first (one rank's bad data stops them all). */
+static int evaluate_split(struct run *R, enum nrt_split s, struct nrt_metrics *m,
+			  int64_t *skipped, char *first, size_t firstn)
+{
+	struct eval_recs rec;
+	int W = R->world, rc = 0;
+	double *v = calloc((size_t)W * 3, sizeof *v);
+	int64_t *lo = calloc((size_t)W * 4, sizeof *lo), *hi = lo + W, *nb = hi + W, *at = nb + W;
+	unsigned char *all = NULL;
+
+	recs_shape(R, &rec);
+	if (!v || !lo) {
+		free(v), free(lo);
+		return fail(R, "out of memory");
+	}
+	*skipped = 0;
+	if (!R->server)
+		rc = eval_batches(R, s, R->dworld, R->drank, m, &rec, skipped, first, firstn);
+	double *mine = v + (size_t)R->rank * 3;
+	mine[0] = rc ? -1 : (double)rec.len;
+	mine[1] = (double)rec.batches;
+	mine[2] = (double)*skipped;
+	if (nrt_comm_allreduce_f64(R->comm, v, W * 3, "sizes of the evaluation records")) {
+		rc = comm_fail(R);
+		goto out;
+	}
+	int64_t total = 0;
+	*skipped = 0;
+	for (int r = 0; r < W; r++) {
+		if (v[3 * r] < 0 && !rc)
+			rc = fail(R, "rank %d failed in the %s evaluation (its message is on its "
+				  "stderr)", r, nrt_split_name(s));
+		lo[r] = total;
+		total += v[3 * r] > 0 ? (int64_t)v[3 * r] : 0;
+		hi[r] = total;
+		nb[r] = (int64_t)v[3 * r + 1];
+		at[r] = lo[r];
+		*skipped += (int64_t)v[3 * r + 2];
+	}
+	if (rc)
+		goto out;
+	if (!(all = malloc(total > 0 ? (size_t)total : 1))) {
+		rc = fail(R, "out of memory");
+		goto out;
+	}
+	if (nrt_comm_allgatherv_bytes(R->comm, rec.b, all, lo, hi, "evaluation records")) {
+		rc = comm_fail(R);
+		goto out;
+	}
+	/* batch b = r + dworld j is rank r's j-th record */
+	for (int64_t j = 0, left = 1; left; j++) {
+		left = 0;
+		for (int r = 0; r < R->dworld; r++) {
+			if (j >= nb[r])
+				continue;
+			int64_t valid;
+			double loss;
+			const unsigned char *q = all + at[r];
+			memcpy(&valid, q, 8);
+			memcpy(&loss, q + 8, 8);
+			if (valid < 0 || valid > R->p->batch || at[r] + rec_bytes(&rec, valid) > hi[r]) {
+				rc = fail(R, "evaluation record %lld of rank %d is damaged",
+					  (long long)j, r);
+				goto out;
+			}
+			if (nrt_metrics_add(m, (const float *)(q + REC_HEAD),
+					    q + REC_HEAD + valid * rec.out_per * 4, valid, loss)) {
+				rc = fail(R, "out of memory");
+				goto out;
+			}
+			at[r] += rec_bytes(&rec, valid);
+			left = 1;
+		}
+	}
+	if (R->o->eval_only && R->rank == 0) {
+		printf("%s: evaluated by %d data ranks, batches per rank:", nrt_split_name(s),
+		       R->dworld);
+		for (int r = 0; r < R->dworld; r++)
+			printf(" %lld", (long long)nb[r]);
+		printf("\n");
+	}
+out:
+	free(all), free(rec.b), free(v), free(lo);
+	return rc;
+}
+
+/* Run eval_step over split s into m; the metrics' values go into sc.  More
+ * than one data rank and records that fit: split over them
+ * (evaluate_split), else every rank evaluates the whole split. */
+static int evaluate(struct run *R, enum nrt_split s, struct nrt_metrics *m, struct nrt_scalars *sc)
+{
+	int64_t n = nrt_data_count(R->data, s), skipped = 0, B = R->p->batch;
+	char first[512] = "";
+	struct eval_recs shape;
+	int rc;
+
+	nrt_metrics_reset(m);
+	if (n == 0)
+		return 0;
+	recs_shape(R, &shape);
+	int64_t need = (n + B - 1) / B * REC_HEAD + n * (shape.out_per + shape.tgt_per) * 4;
+	if (R->dworld > 1 && need <= EVAL_RECORDS_MAX)
+		rc = evaluate_split(R, s, m, &skipped, first, sizeof first);
+	else
+		rc = eval_batches(R, s, 1, 0, m, NULL, &skipped, first, sizeof first);
+	if (rc)
+		return rc;
+	if (skipped)
+		printf("%s: skipped %lld bad samples (first: %s)\n", nrt_split_name(s),
+		       (long long)skipped, first[0] ? first : "on another rank");
 	nrt_metrics_export(m, nrt_split_name(s), sc);
 	return 0;
 }
