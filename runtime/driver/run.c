@@ -773,64 +773,24 @@ static int resume_path(struct run *R, char *buf, size_t n, const char **path)
 
 /* ---------------------------------------------------------------- evaluation */
 
-/* Records of the batches one data rank evaluated, for the split evaluation
- * (evaluate): per batch its valid count and loss, then the output rows and
- * the targets of its valid samples, packed as bytes. */
-struct eval_recs {
-	unsigned char *b;
-	size_t len, cap;
-	int64_t out_per, tgt_per;      /* floats of output, 4-byte target words per sample */
-	int64_t batches;
-};
-
-/* More records than this (every rank holds all of them) and the ranks
- * evaluate the whole split each instead (docs/distributed.md). */
+/* More evaluation records than this (every rank holds all of them) and
+ * the ranks evaluate the whole split each instead (docs/distributed.md). */
 #define EVAL_RECORDS_MAX ((int64_t)256 << 20)
 
-enum { REC_HEAD = 16 };              /* int64 valid, double loss */
-
-static int64_t rec_bytes(const struct eval_recs *r, int64_t valid)
+/* The records' shape: what nrt_metrics_add reads of a sample. */
+static void recs_shape(const struct run *R, struct nrt_evalrec *r)
 {
-	return REC_HEAD + valid * (r->out_per + r->tgt_per) * 4;
-}
-
-static void recs_shape(const struct run *R, struct eval_recs *r)
-{
-	memset(r, 0, sizeof *r);
 	if (R->mcfg.regression)         /* the metrics read the loss only */
-		return;
-	r->out_per = R->p->output_numel / R->p->batch;
-	r->tgt_per = R->p->region_size[NETRT_TARGET] / R->p->batch;
-}
-
-/* The batch just evaluated (valid samples, loss) onto r. */
-static int recs_add(struct run *R, struct eval_recs *r, int64_t valid, double loss)
-{
-	size_t need = (size_t)rec_bytes(r, valid);
-	if (r->len + need > r->cap) {
-		size_t cap = r->cap ? 2 * r->cap : 1 << 16;
-		while (cap < r->len + need)
-			cap *= 2;
-		unsigned char *b = realloc(r->b, cap);
-		if (!b)
-			return ENOMEM;
-		r->b = b, r->cap = cap;
-	}
-	unsigned char *q = r->b + r->len;
-	memcpy(q, &valid, 8);
-	memcpy(q + 8, &loss, 8);
-	memcpy(q + REC_HEAD, output_of(R), (size_t)(valid * r->out_per) * 4);
-	memcpy(q + REC_HEAD + valid * r->out_per * 4, R->c.region[NETRT_TARGET],
-	       (size_t)(valid * r->tgt_per) * 4);
-	r->len += need;
-	r->batches++;
-	return 0;
+		nrt_evalrec_init(r, 0, 0);
+	else
+		nrt_evalrec_init(r, R->p->output_numel / R->p->batch,
+				 R->p->region_size[NETRT_TARGET] / R->p->batch);
 }
 
 /* eval_step over the batches b % stride == offset of split s (stride 1:
  * all): into m, or as records onto rec.  0, or 1 after a message. */
 static int eval_batches(struct run *R, enum nrt_split s, int64_t stride, int64_t offset,
-			struct nrt_metrics *m, struct eval_recs *rec, int64_t *skipped,
+			struct nrt_metrics *m, struct nrt_evalrec *rec, int64_t *skipped,
 			char *first, size_t firstn)
 {
 	struct nrt_loader_args a = { .split = s, .batch = R->p->batch, .seed = R->seed,
@@ -853,8 +813,8 @@ static int eval_batches(struct run *R, enum nrt_split s, int64_t stride, int64_t
 			return fail(R, "a kernel failed in the evaluation: %s", strerror(rc));
 		}
 		double loss = valid < R->p->batch ? tail_loss(R, valid) : loss_of(R);
-		if (rec ? recs_add(R, rec, valid, loss) : nrt_metrics_add(m, output_of(R),
-				R->c.region[NETRT_TARGET], valid, loss)) {
+		if (rec ? nrt_evalrec_add(rec, output_of(R), R->c.region[NETRT_TARGET], valid, loss)
+			: nrt_metrics_add(m, output_of(R), R->c.region[NETRT_TARGET], valid, loss)) {
 			nrt_loader_free(l);
 			return fail(R, "out of memory");
 		}
@@ -878,10 +838,10 @@ static int eval_batches(struct run *R, enum nrt_split s, int64_t stride, int64_t
 static int evaluate_split(struct run *R, enum nrt_split s, struct nrt_metrics *m,
 			  int64_t *skipped, char *first, size_t firstn)
 {
-	struct eval_recs rec;
+	struct nrt_evalrec rec;
 	int W = R->world, rc = 0;
 	double *v = calloc((size_t)W * 3, sizeof *v);
-	int64_t *lo = calloc((size_t)W * 4, sizeof *lo), *hi = lo + W, *nb = hi + W, *at = nb + W;
+	int64_t *lo = calloc((size_t)W * 3, sizeof *lo), *hi = lo + W, *nb = hi + W;
 	unsigned char *all = NULL;
 
 	recs_shape(R, &rec);
@@ -903,14 +863,13 @@ static int evaluate_split(struct run *R, enum nrt_split s, struct nrt_metrics *m
 	int64_t total = 0;
 	*skipped = 0;
 	for (int r = 0; r < W; r++) {
-		if (v[3 * r] < 0 && !rc)
-			rc = fail(R, "rank %d failed in the %s evaluation (its message is on its "
-				  "stderr)", r, nrt_split_name(s));
+		if (v[3 * r] < 0 && !rc)   /* one message, from rank 0 */
+			rc = R->rank ? 1 : fail(R, "rank %d failed in the %s evaluation (its "
+						"message is above)", r, nrt_split_name(s));
 		lo[r] = total;
 		total += v[3 * r] > 0 ? (int64_t)v[3 * r] : 0;
 		hi[r] = total;
 		nb[r] = (int64_t)v[3 * r + 1];
-		at[r] = lo[r];
 		*skipped += (int64_t)v[3 * r + 2];
 	}
 	if (rc)
@@ -923,30 +882,11 @@ static int evaluate_split(struct run *R, enum nrt_split s, struct nrt_metrics *m
 		rc = comm_fail(R);
 		goto out;
 	}
-	/* batch b = r + dworld j is rank r's j-th record */
-	for (int64_t j = 0, left = 1; left; j++) {
-		left = 0;
-		for (int r = 0; r < R->dworld; r++) {
-			if (j >= nb[r])
-				continue;
-			int64_t valid;
-			double loss;
-			const unsigned char *q = all + at[r];
-			memcpy(&valid, q, 8);
-			memcpy(&loss, q + 8, 8);
-			if (valid < 0 || valid > R->p->batch || at[r] + rec_bytes(&rec, valid) > hi[r]) {
-				rc = fail(R, "evaluation record %lld of rank %d is damaged",
-					  (long long)j, r);
-				goto out;
-			}
-			if (nrt_metrics_add(m, (const float *)(q + REC_HEAD),
-					    q + REC_HEAD + valid * rec.out_per * 4, valid, loss)) {
-				rc = fail(R, "out of memory");
-				goto out;
-			}
-			at[r] += rec_bytes(&rec, valid);
-			left = 1;
-		}
+	/* the data ranks are 0 .. dworld - 1; a server's part is empty */
+	if (nrt_evalrec_replay(m, &rec, R->p->batch, all, lo, hi, nb, R->dworld, R->err,
+			       sizeof R->err)) {
+		rc = fail(R, "%s", R->err);
+		goto out;
 	}
 	if (R->o->eval_only && R->rank == 0) {
 		printf("%s: evaluated by %d data ranks, batches per rank:", nrt_split_name(s),
@@ -956,7 +896,8 @@ static int evaluate_split(struct run *R, enum nrt_split s, struct nrt_metrics *m
 		printf("\n");
 	}
 out:
-	free(all), free(rec.b), free(v), free(lo);
+	nrt_evalrec_free(&rec);
+	free(all), free(v), free(lo);
 	return rc;
 }
 
@@ -967,14 +908,15 @@ static int evaluate(struct run *R, enum nrt_split s, struct nrt_metrics *m, stru
 {
 	int64_t n = nrt_data_count(R->data, s), skipped = 0, B = R->p->batch;
 	char first[512] = "";
-	struct eval_recs shape;
+	struct nrt_evalrec shape;
 	int rc;
 
 	nrt_metrics_reset(m);
 	if (n == 0)
 		return 0;
 	recs_shape(R, &shape);
-	int64_t need = (n + B - 1) / B * REC_HEAD + n * (shape.out_per + shape.tgt_per) * 4;
+	int64_t need = (n + B - 1) / B * nrt_evalrec_size(&shape, 0) +
+		       n * (shape.out_per + shape.tgt_per) * 4;
 	if (R->dworld > 1 && need <= EVAL_RECORDS_MAX)
 		rc = evaluate_split(R, s, m, &skipped, first, sizeof first);
 	else
