@@ -10,6 +10,8 @@
 # batch 32 are 63 batches (the last padded), 32 + 31 on 2 ranks, 21 each
 # on 3 (the printed batches per rank); under parameter_server(servers = 1)
 # with 3 ranks the 2 workers evaluate (32 + 31) and the server none.
+# Then the single-label case: 10 digit classes, 3 ranks print the loss,
+# accuracy, top-3 and confusion matrix of one process.
 . "$abs_top_srcdir/tests/mpi/common.sh"
 cd "$tmp" || exit 99
 sh "$abs_top_srcdir/tests/e2e/odd_big.sh" "$data" >ml.net || fail "odd_big.sh"
@@ -73,4 +75,42 @@ if not 0.5 < one['val.auc'] <= 1:
     bad += 1
 sys.exit(1 if bad else 0)
 PY
+
+cat >d10.net <<NET
+import "lenet"
+
+data mnist {
+    source  = csv("$data/labels.csv", image = "Image Index", labels = "Finding Labels",
+                  sep = "", root = "$data/images/")
+    classes = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]
+    split   = ratio(train = 0.8, val = 0.2, test = 0, seed = 1)
+    decode  = gray(28, 28)
+    augment = normalize(mean = 0.1307, std = 0.3081)
+}
+
+train d10 {
+    network    = lenet(classes = 10)
+    data       = mnist
+    loss       = cross_entropy
+    optimizer  = adam(lr = 0.002)
+    batch      = 32
+    epochs     = 1
+    metrics    = [accuracy, top_k(3)]
+    checkpoint = every(1, to = "ckpt/d10")
+    distribute = allreduce
+}
+NET
+"$NETC" build d10.net -o d10 >build.log 2>&1 || { cat build.log; fail "netc build d10.net"; }
+./d10 --threads 1 --steps 40 --log none --quiet >train.log 2>&1 || { cat train.log; fail "training d10"; }
+./d10 --threads 1 --eval-only --resume ckpt/d10-last.safetensors >d1.out 2>&1 ||
+	{ cat d1.out; fail "d10 --eval-only alone"; }
+mpi -np 3 ./d10 --threads 1 --eval-only --resume ckpt/d10-last.safetensors >d3.out 2>&1 ||
+	{ cat d3.out; fail "d10 --eval-only under mpirun -np 3"; }
+cat d3.out
+grep -qx 'val: evaluated by 3 data ranks, batches per rank: 21 21 21' d3.out ||
+	fail "3 ranks did not evaluate 21 of the 63 d10 val batches each"
+sed -n '/^val: [0-9]/,$p' d1.out >m1
+sed -n '/^val: [0-9]/,$p' d3.out >m3
+grep -q '^ *true' m1 || grep -qi 'confusion' m1 || { cat m1; fail "no confusion matrix printed"; }
+cmp -s m1 m3 || { diff m1 m3; fail "the 3-rank val metrics and confusion matrix of d10 differ"; }
 echo "PASS: val metrics of 2 and 3 ranks and of parameter_server = 1 process, the split over the ranks"
