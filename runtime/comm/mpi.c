@@ -474,8 +474,8 @@ static const struct nrt_comm_ops mpi_ops = {
 	.barrier = m_barrier, .bcast_f32 = m_bcast, .allreduce_f32 = m_sum_f32,
 	.allreduce_f64 = m_sum_f64, .iallreduce_f32 = m_isum, .poll = m_poll, .wait_all = m_wait,
 	.allgather_f32 = m_gather, .ireduce_scatter_f32 = m_ireduce_scatter,
-	.gatherv_f32 = m_gatherv, .allgatherv_bytes = m_allgatherv, .ps_open = m_ps_open, .ps_ireduce_f32 = m_ps_ireduce,
-	.ps_ibcast_f32 = m_ps_ibcast, .data_allreduce_f64 = m_data_sum_f64,
+	.gatherv_f32 = m_gatherv, .allgatherv_bytes = m_allgatherv, .ps_open = m_ps_open,
+	.ps_ireduce_f32 = m_ps_ireduce, .ps_ibcast_f32 = m_ps_ibcast, .data_allreduce_f64 = m_data_sum_f64,
 	.close = m_close,
 };
 

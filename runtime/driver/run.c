@@ -16,11 +16,12 @@
  * a small allreduce of flags, the val split is split over the data ranks
  * whose records every rank replays into the metrics (the numbers of one
  * process everywhere, so schedules and early stopping agree: evaluate),
- * and only rank 0 prints, logs and writes checkpoints.  distribute = sharded and parameter_server
- * ("strategies" below) keep only a rank's part of the optimizer state
- * (ctx->opt_compact) and gather it on rank 0 for a checkpoint; a
- * parameter server runs this loop too, with netc_update on the workers'
- * summed gradient in place of a train step and no data. */
+ * and only rank 0 prints, logs and writes checkpoints.  distribute =
+ * sharded and parameter_server ("strategies" below) keep only a rank's
+ * part of the optimizer state (ctx->opt_compact) and gather it on rank 0
+ * for a checkpoint; a parameter server runs this loop too, with
+ * netc_update on the workers' summed gradient in place of a train step
+ * and no data. */
 #define _POSIX_C_SOURCE 200809L
 #include "driver.h"
 
