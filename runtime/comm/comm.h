@@ -39,6 +39,9 @@ struct nrt_comm_ops {
 	/* rank r's send[0, hi[r] - lo[r]) into root's recv[lo[r], hi[r]) */
 	int (*gatherv_f32)(struct nrt_comm *c, const float *send, float *recv, const int64_t *lo,
 			   const int64_t *hi, int root, const char *what);
+	/* rank r's send[0, hi[r] - lo[r]) bytes into every rank's recv[lo[r], hi[r]) */
+	int (*allgatherv_bytes)(struct nrt_comm *c, const void *send, void *recv,
+				const int64_t *lo, const int64_t *hi, const char *what);
 	/* parameter servers: make the groups (server s and every worker) */
 	int (*ps_open)(struct nrt_comm *c, int servers);
 	/* start, in server s's group, a sum of x[0, n) into the server's x
@@ -125,6 +128,12 @@ int nrt_comm_ireduce_scatter_f32(struct nrt_comm *c, float *x, int64_t n, int64_
  * one range per rank; an empty one sends nothing). */
 int nrt_comm_gatherv_f32(struct nrt_comm *c, const float *send, float *recv, const int64_t *lo,
 			 const int64_t *hi, int root, const char *what);
+/* Rank r's send[0, hi[r] - lo[r]) bytes into every rank's recv[lo[r],
+ * hi[r]) (lo, hi: one range per rank of the world; an empty one sends
+ * nothing; the ranges must not overlap).  The evaluation's records of
+ * each rank's batches (docs/distributed.md, Validation). */
+int nrt_comm_allgatherv_bytes(struct nrt_comm *c, const void *send, void *recv, const int64_t *lo,
+			      const int64_t *hi, const char *what);
 
 /* distribute = parameter_server(servers = k): ranks world - k .. world - 1
  * are the servers, server s (rank world - k + s) owns part s of the

@@ -47,6 +47,14 @@ static int l_gatherv(struct nrt_comm *c, const float *send, float *recv, const i
 		memmove(recv + lo[0], send, (size_t)(hi[0] - lo[0]) * sizeof *recv);
 	return 0;
 }
+static int l_allgatherv(struct nrt_comm *c, const void *send, void *recv, const int64_t *lo,
+			const int64_t *hi, const char *w)
+{
+	(void)c, (void)w;
+	if (hi[0] > lo[0] && (char *)recv + lo[0] != send)
+		memmove((char *)recv + lo[0], send, (size_t)(hi[0] - lo[0]));
+	return 0;
+}
 static int l_ps_open(struct nrt_comm *c, int servers)
 {
 	snprintf(c->err, sizeof c->err, "parameter_server(servers = %d) needs more than one rank "
@@ -64,6 +72,7 @@ static const struct nrt_comm_ops local_ops = {
 	.barrier = l_barrier, .bcast_f32 = l_bcast, .allreduce_f32 = l_bcast,
 	.allreduce_f64 = l_sum_f64, .iallreduce_f32 = l_isum, .poll = l_poll, .wait_all = l_wait,
 	.allgather_f32 = l_bcast, .ireduce_scatter_f32 = l_irs, .gatherv_f32 = l_gatherv,
+	.allgatherv_bytes = l_allgatherv,
 	.ps_open = l_ps_open, .ps_ireduce_f32 = l_ps_x, .ps_ibcast_f32 = l_ps_x,
 	.data_allreduce_f64 = l_sum_f64, .close = l_close,
 };
@@ -175,6 +184,14 @@ int nrt_comm_gatherv_f32(struct nrt_comm *c, const float *send, float *recv, con
 			 const int64_t *hi, int root, const char *what)
 {
 	return c ? c->ops->gatherv_f32(c, send, recv, lo, hi, root, what) : 0;
+}
+
+int nrt_comm_allgatherv_bytes(struct nrt_comm *c, const void *send, void *recv, const int64_t *lo,
+			      const int64_t *hi, const char *what)
+{
+	if (!c)
+		return l_allgatherv(c, send, recv, lo, hi, what);
+	return c->ops->allgatherv_bytes(c, send, recv, lo, hi, what);
 }
 
 int nrt_comm_ps_open(struct nrt_comm *c, int servers)

@@ -300,6 +300,33 @@ static int m_gatherv(struct nrt_comm *c, const float *send, float *recv, const i
 	return wait_reqs(c, &r, 1, "gather", what);
 }
 
+/* MPI_Iallgatherv of the ranks' byte ranges into every rank's recv. */
+static int m_allgatherv(struct nrt_comm *c, const void *send, void *recv, const int64_t *lo,
+			const int64_t *hi, const char *what)
+{
+	int *cnt = calloc((size_t)c->world * 2, sizeof *cnt), *dsp = cnt + c->world, rc;
+	MPI_Request r;
+	if (!cnt)
+		return snprintf(c->err, sizeof c->err, "rank %d: out of memory (%s)", c->rank, what),
+		       ENOMEM;
+	for (int i = 0; i < c->world; i++) {
+		if (hi[i] > INT_MAX || lo[i] < 0 || hi[i] < lo[i]) {
+			free(cnt);
+			snprintf(c->err, sizeof c->err, "rank %d: allgather (%s): range [%lld, %lld) of "
+				 "rank %d is not one of at most %d bytes", c->rank, what,
+				 (long long)lo[i], (long long)hi[i], i, INT_MAX);
+			return EINVAL;
+		}
+		cnt[i] = (int)(hi[i] - lo[i]), dsp[i] = (int)lo[i];
+	}
+	rc = MPI_Iallgatherv(send, cnt[c->rank], MPI_BYTE, recv, cnt, dsp, MPI_BYTE, MPI_COMM_WORLD,
+			     &r);
+	free(cnt);
+	if (rc != MPI_SUCCESS)
+		return mpi_fail(c, rc, "MPI_Iallgatherv", what);
+	return wait_reqs(c, &r, 1, "allgather", what);
+}
+
 /* One communicator per server: server s (rank world - k + s, the last
  * member, so its group rank is the number of workers) and every worker.
  * MPI_Comm_split blocks: a barrier with the deadline first makes sure
@@ -447,8 +474,8 @@ static const struct nrt_comm_ops mpi_ops = {
 	.barrier = m_barrier, .bcast_f32 = m_bcast, .allreduce_f32 = m_sum_f32,
 	.allreduce_f64 = m_sum_f64, .iallreduce_f32 = m_isum, .poll = m_poll, .wait_all = m_wait,
 	.allgather_f32 = m_gather, .ireduce_scatter_f32 = m_ireduce_scatter,
-	.gatherv_f32 = m_gatherv, .ps_open = m_ps_open, .ps_ireduce_f32 = m_ps_ireduce,
-	.ps_ibcast_f32 = m_ps_ibcast, .data_allreduce_f64 = m_data_sum_f64,
+	.gatherv_f32 = m_gatherv, .allgatherv_bytes = m_allgatherv, .ps_open = m_ps_open,
+	.ps_ireduce_f32 = m_ps_ireduce, .ps_ibcast_f32 = m_ps_ibcast, .data_allreduce_f64 = m_data_sum_f64,
 	.close = m_close,
 };
 

@@ -129,6 +129,10 @@ struct nrt_loader_args {
 	enum nrt_target target;
 	int64_t start_batch;           /* resume: begin at this batch of the epoch, skipping the
 					* samples before it without decoding them */
+	int64_t batch_stride;          /* > 1: only the batches b of the epoch with b % stride ==
+					* batch_offset (the others' samples are left out, not
+					* decoded); 0 or 1: every batch */
+	int64_t batch_offset;          /* 0 <= batch_offset < batch_stride */
 };
 
 struct nrt_loader;

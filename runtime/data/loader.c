@@ -39,6 +39,7 @@ struct nrt_loader {
 	struct nrt_loader_args a;
 	int64_t *order;                /* this rank's listing indices */
 	int64_t n;                     /* their count */
+	int64_t *pos;                  /* batch_stride > 1: sample k's index in the full order */
 	int64_t cur;                   /* the next sample the caller takes */
 	size_t per;                    /* floats per sample */
 	int64_t bad_limit;             /* more skipped samples than this fail */
@@ -65,7 +66,8 @@ struct nrt_loader {
 /* The global position of this rank's sample k (the augmentation stream). */
 static int64_t position(const struct nrt_loader *l, int64_t k)
 {
-	return (int64_t)l->d->opts.rank + k * l->d->opts.world;
+	int64_t full = l->pos ? l->pos[k] : k;
+	return (int64_t)l->d->opts.rank + full * l->d->opts.world;
 }
 
 static int load(struct nrt_loader *l, int64_t k, struct nrt_img *a, struct nrt_img *b, float *x,
@@ -153,14 +155,37 @@ static int start_workers(struct nrt_loader *l, int n)
 	return 0;
 }
 
+/* batch_stride > 1: keep the samples of batches b % stride == offset of the
+ * full order, in order, with their positions in it (the augmentation
+ * stream stays that of the full order). */
+static int keep_strided(struct nrt_loader *l)
+{
+	int64_t B = l->a.batch, S = l->a.batch_stride, m = 0;
+	l->pos = malloc(((size_t)l->n + 1) * sizeof *l->pos);
+	if (!l->pos)
+		return -1;
+	for (int64_t k = 0; k < l->n; k++) {
+		if ((k / B) % S != l->a.batch_offset)
+			continue;
+		l->order[m] = l->order[k];
+		l->pos[m++] = k;
+	}
+	l->n = m;
+	return 0;
+}
+
 struct nrt_loader *nrt_loader_start_args(struct nrt_data *d, const struct nrt_loader_args *a,
 					 char *err, size_t errlen)
 {
 	struct nrt_loader *l;
 
-	if ((unsigned)a->split >= NRT_NSPLITS || a->batch < 1 || a->start_batch < 0) {
-		nrt_errf(err, errlen, "loader: bad arguments (split %d, batch %lld, start %lld)",
-			 (int)a->split, (long long)a->batch, (long long)a->start_batch);
+	if ((unsigned)a->split >= NRT_NSPLITS || a->batch < 1 || a->start_batch < 0 ||
+	    a->batch_stride < 0 || a->batch_offset < 0 ||
+	    (a->batch_stride > 1 ? a->batch_offset >= a->batch_stride : a->batch_offset != 0)) {
+		nrt_errf(err, errlen, "loader: bad arguments (split %d, batch %lld, start %lld, "
+			 "batch stride %lld, offset %lld)", (int)a->split, (long long)a->batch,
+			 (long long)a->start_batch, (long long)a->batch_stride,
+			 (long long)a->batch_offset);
 		return NULL;
 	}
 	l = calloc(1, sizeof *l);
@@ -184,6 +209,11 @@ struct nrt_loader *nrt_loader_start_args(struct nrt_data *d, const struct nrt_lo
 	if (!l->order) {
 		nrt_errf(err, errlen, "loader: out of memory");
 		free(l);
+		return NULL;
+	}
+	if (a->batch_stride > 1 && keep_strided(l)) {
+		nrt_errf(err, errlen, "loader: out of memory");
+		nrt_loader_free(l);
 		return NULL;
 	}
 	l->bad_limit = (int64_t)(d->opts.max_bad_fraction * (double)l->n);
@@ -323,6 +353,7 @@ void nrt_loader_free(struct nrt_loader *l)
 	free(l->slot_mem);
 	free(l->th);
 	free(l->order);
+	free(l->pos);
 	nrt_img_free(&l->ia);
 	nrt_img_free(&l->ib);
 	free(l);

@@ -13,13 +13,15 @@
  * optimizer state come from rank 0 (broadcast after init or resume), the
  * compiled train step sums the gradients, every data-dependent decision
  * (end of data, a non-finite loss, a signal, a failed save) is agreed by
- * a small allreduce of flags, every rank evaluates the whole val split
- * (so schedules and early stopping agree), and only rank 0 prints, logs
- * and writes checkpoints.  distribute = sharded and parameter_server
- * ("strategies" below) keep only a rank's part of the optimizer state
- * (ctx->opt_compact) and gather it on rank 0 for a checkpoint; a
- * parameter server runs this loop too, with netc_update on the workers'
- * summed gradient in place of a train step and no data. */
+ * a small allreduce of flags, the val split is split over the data ranks
+ * whose records every rank replays into the metrics (the numbers of one
+ * process everywhere, so schedules and early stopping agree: evaluate),
+ * and only rank 0 prints, logs and writes checkpoints.  distribute =
+ * sharded and parameter_server ("strategies" below) keep only a rank's
+ * part of the optimizer state (ctx->opt_compact) and gather it on rank 0
+ * for a checkpoint; a parameter server runs this loop too, with
+ * netc_update on the workers' summed gradient in place of a train step
+ * and no data. */
 #define _POSIX_C_SOURCE 200809L
 #include "driver.h"
 
@@ -772,20 +774,35 @@ static int resume_path(struct run *R, char *buf, size_t n, const char **path)
 
 /* ---------------------------------------------------------------- evaluation */
 
-/* Run eval_step over split s into m; the metrics' values go into sc. */
-static int evaluate(struct run *R, enum nrt_split s, struct nrt_metrics *m, struct nrt_scalars *sc)
+/* More evaluation records than this (every rank holds all of them) and
+ * the ranks evaluate the whole split each instead (docs/distributed.md). */
+#define EVAL_RECORDS_MAX ((int64_t)256 << 20)
+
+/* The records' shape: what nrt_metrics_add reads of a sample. */
+static void recs_shape(const struct run *R, struct nrt_evalrec *r)
+{
+	if (R->mcfg.regression)         /* the metrics read the loss only */
+		nrt_evalrec_init(r, 0, 0);
+	else
+		nrt_evalrec_init(r, R->p->output_numel / R->p->batch,
+				 R->p->region_size[NETRT_TARGET] / R->p->batch);
+}
+
+/* eval_step over the batches b % stride == offset of split s (stride 1:
+ * all): into m, or as records onto rec.  0, or 1 after a message. */
+static int eval_batches(struct run *R, enum nrt_split s, int64_t stride, int64_t offset,
+			struct nrt_metrics *m, struct nrt_evalrec *rec, int64_t *skipped,
+			char *first, size_t firstn)
 {
 	struct nrt_loader_args a = { .split = s, .batch = R->p->batch, .seed = R->seed,
 				     .epoch = 0, .train = false, .tail = NRT_TAIL_PAD,
-				     .target = R->target };
+				     .target = R->target, .batch_stride = stride,
+				     .batch_offset = offset };
 	struct nrt_loader *l;
 	int64_t valid;
 	int rc;
 
-	nrt_metrics_reset(m);
-	if (nrt_data_count(R->data, s) == 0)
-		return 0;
-	nrt_data_set_shard(R->data, 0, 1);   /* every rank evaluates the whole split */
+	nrt_data_set_shard(R->data, 0, 1);   /* the batches of the whole split */
 	l = nrt_loader_start_args(R->data, &a, R->err, sizeof R->err);
 	nrt_data_set_shard(R->data, R->drank, R->dworld);
 	if (!l)
@@ -797,7 +814,8 @@ static int evaluate(struct run *R, enum nrt_split s, struct nrt_metrics *m, stru
 			return fail(R, "a kernel failed in the evaluation: %s", strerror(rc));
 		}
 		double loss = valid < R->p->batch ? tail_loss(R, valid) : loss_of(R);
-		if (nrt_metrics_add(m, output_of(R), R->c.region[NETRT_TARGET], valid, loss)) {
+		if (rec ? nrt_evalrec_add(rec, output_of(R), R->c.region[NETRT_TARGET], valid, loss)
+			: nrt_metrics_add(m, output_of(R), R->c.region[NETRT_TARGET], valid, loss)) {
 			nrt_loader_free(l);
 			return fail(R, "out of memory");
 		}
@@ -806,10 +824,109 @@ static int evaluate(struct run *R, enum nrt_split s, struct nrt_metrics *m, stru
 		nrt_loader_free(l);
 		return fail(R, "%s", R->err);
 	}
-	if (nrt_loader_skipped(l))
-		printf("%s: skipped %lld bad samples (first: %s)\n", nrt_split_name(s),
-		       (long long)nrt_loader_skipped(l), nrt_loader_skip_message(l, 0));
+	*skipped = nrt_loader_skipped(l);
+	if (*skipped)
+		snprintf(first, firstn, "%s", nrt_loader_skip_message(l, 0));
 	nrt_loader_free(l);
+	return 0;
+}
+
+/* Split s over the data ranks: data rank r evaluates the batches b with
+ * b % dworld == r (the batches of one process, padded tail included),
+ * every rank gets every record (a parameter server sends none) and replays
+ * nrt_metrics_add in batch order, so m holds one process's metrics.  The
+ * ranks agree on failures first (one rank's bad data stops them all). */
+static int evaluate_split(struct run *R, enum nrt_split s, struct nrt_metrics *m,
+			  int64_t *skipped, char *first, size_t firstn)
+{
+	struct nrt_evalrec rec;
+	int W = R->world, rc = 0;
+	double *v = calloc((size_t)W * 3, sizeof *v);
+	int64_t *lo = calloc((size_t)W * 3, sizeof *lo), *hi = lo + W, *nb = hi + W;
+	unsigned char *all = NULL;
+
+	recs_shape(R, &rec);
+	if (!v || !lo) {
+		free(v), free(lo);
+		return fail(R, "out of memory");
+	}
+	*skipped = 0;
+	if (!R->server)
+		rc = eval_batches(R, s, R->dworld, R->drank, m, &rec, skipped, first, firstn);
+	double *mine = v + (size_t)R->rank * 3;
+	mine[0] = rc ? -1 : (double)rec.len;
+	mine[1] = (double)rec.batches;
+	mine[2] = (double)*skipped;
+	if (nrt_comm_allreduce_f64(R->comm, v, W * 3, "sizes of the evaluation records")) {
+		rc = comm_fail(R);
+		goto out;
+	}
+	int64_t total = 0;
+	*skipped = 0;
+	for (int r = 0; r < W; r++) {
+		if (v[3 * r] < 0 && !rc)   /* one message, from rank 0 */
+			rc = R->rank ? 1 : fail(R, "rank %d failed in the %s evaluation (its "
+						"message is above)", r, nrt_split_name(s));
+		lo[r] = total;
+		total += v[3 * r] > 0 ? (int64_t)v[3 * r] : 0;
+		hi[r] = total;
+		nb[r] = (int64_t)v[3 * r + 1];
+		*skipped += (int64_t)v[3 * r + 2];
+	}
+	if (rc)
+		goto out;
+	if (!(all = malloc(total > 0 ? (size_t)total : 1))) {
+		rc = fail(R, "out of memory");
+		goto out;
+	}
+	if (nrt_comm_allgatherv_bytes(R->comm, rec.b, all, lo, hi, "evaluation records")) {
+		rc = comm_fail(R);
+		goto out;
+	}
+	/* the data ranks are 0 .. dworld - 1; a server's part is empty */
+	if (nrt_evalrec_replay(m, &rec, R->p->batch, all, lo, hi, nb, R->dworld, R->err,
+			       sizeof R->err)) {
+		rc = fail(R, "%s", R->err);
+		goto out;
+	}
+	if (R->o->eval_only && R->rank == 0) {
+		printf("%s: evaluated by %d data ranks, batches per rank:", nrt_split_name(s),
+		       R->dworld);
+		for (int r = 0; r < R->dworld; r++)
+			printf(" %lld", (long long)nb[r]);
+		printf("\n");
+	}
+out:
+	nrt_evalrec_free(&rec);
+	free(all), free(v), free(lo);
+	return rc;
+}
+
+/* Run eval_step over split s into m; the metrics' values go into sc.  More
+ * than one data rank and records that fit: split over them
+ * (evaluate_split), else every rank evaluates the whole split. */
+static int evaluate(struct run *R, enum nrt_split s, struct nrt_metrics *m, struct nrt_scalars *sc)
+{
+	int64_t n = nrt_data_count(R->data, s), skipped = 0, B = R->p->batch;
+	char first[512] = "";
+	struct nrt_evalrec shape;
+	int rc;
+
+	nrt_metrics_reset(m);
+	if (n == 0)
+		return 0;
+	recs_shape(R, &shape);
+	int64_t need = (n + B - 1) / B * nrt_evalrec_size(&shape, 0) +
+		       n * (shape.out_per + shape.tgt_per) * 4;
+	if (R->dworld > 1 && need <= EVAL_RECORDS_MAX)
+		rc = evaluate_split(R, s, m, &skipped, first, sizeof first);
+	else
+		rc = eval_batches(R, s, 1, 0, m, NULL, &skipped, first, sizeof first);
+	if (rc)
+		return rc;
+	if (skipped)
+		printf("%s: skipped %lld bad samples (first: %s)\n", nrt_split_name(s),
+		       (long long)skipped, first[0] ? first : "on another rank");
 	nrt_metrics_export(m, nrt_split_name(s), sc);
 	return 0;
 }

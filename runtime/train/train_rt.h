@@ -221,6 +221,37 @@ int nrt_metrics_export(struct nrt_metrics *m, const char *split, struct nrt_scal
 void nrt_metrics_print(struct nrt_metrics *m, const char *split, FILE *out);
 /* The confusion matrix: C*C counts, row = true class (NULL when multi-label). */
 const int64_t *nrt_metrics_confusion(const struct nrt_metrics *m);
+
+/* ---- evaluation records (evalrec.c): a split evaluated over several ranks */
+
+/* The batches one rank evaluated, packed as bytes for an allgather: per
+ * batch its valid count (int64) and loss (double), then the output rows
+ * (out_per floats each) and targets (tgt_per 4-byte words each) of its
+ * valid samples.  Replayed into metrics in batch order they give the
+ * metrics of one process that added the batches itself. */
+struct nrt_evalrec {
+	unsigned char *b;              /* the records, len bytes of cap */
+	size_t len, cap;
+	int64_t out_per, tgt_per;      /* output floats, target words per sample */
+	int64_t batches;               /* records in b */
+};
+
+/* Empty records of that shape (0, 0: the loss alone, for regression). */
+void nrt_evalrec_init(struct nrt_evalrec *r, int64_t out_per, int64_t tgt_per);
+void nrt_evalrec_free(struct nrt_evalrec *r);
+/* Bytes of one record of valid samples. */
+int64_t nrt_evalrec_size(const struct nrt_evalrec *r, int64_t valid);
+/* Append a batch: out's and target's first valid samples.  0 or ENOMEM. */
+int nrt_evalrec_add(struct nrt_evalrec *r, const float *out, const void *target, int64_t valid,
+		    double loss);
+/* Replay the records of nparts ranks into m in batch order: part p holds
+ * bytes [lo[p], hi[p]) of all, nb[p] records, of the batches p, p +
+ * nparts, p + 2 nparts, ...; shape and batch as the records were written.
+ * 0; EINVAL with a message (a damaged record: a bad count, past its part's
+ * end, bytes left over) or ENOMEM. */
+int nrt_evalrec_replay(struct nrt_metrics *m, const struct nrt_evalrec *shape, int64_t batch,
+		       const unsigned char *all, const int64_t *lo, const int64_t *hi,
+		       const int64_t *nb, int nparts, char *err, size_t errn);
 /* Samples (or pixels) counted / skipped for a class target outside [0, C). */
 int64_t nrt_metrics_count(const struct nrt_metrics *m);
 int64_t nrt_metrics_skipped(const struct nrt_metrics *m);

@@ -1,7 +1,8 @@
 /* test_loader.c - batches: workers 0 and 2 bitwise equal over a whole
  * MNIST epoch (with random augmentations), the cache, resuming at a
  * batch, the padded evaluation tail, targets, bad samples (skipped and
- * counted, strict, the threshold), a symbolic link out of the root; and
+ * counted, strict, the threshold), a symbolic link out of the root, a
+ * batch stride (every third batch, bitwise those of the full epoch); and
  * the decode + augment throughput with 0 and 2 workers (printed only). */
 #include <math.h>
 #include <stdio.h>
@@ -357,6 +358,68 @@ static void test_cache(void)
 	fx_rmtree(dir);
 }
 
+/* batch_stride 3, offsets 0..2 (2 workers, augmented): batch j of offset r
+ * is batch r + 3 j of the full epoch (workers 0), bitwise, the padded tail
+ * included; the three together have every batch once. */
+static void test_stride(void)
+{
+	const char *m = fx_mnist();
+	char json[4096], err[512] = "";
+	int64_t B = 32, nb = 0, valid, got = 0;
+	int c, h, w;
+	int32_t *tg;
+	if (!m)
+		return;
+	struct nrt_data *d0 = open_json(mnist_aug_json(json, sizeof json, false), m, 0, false, err,
+					sizeof err);
+	struct nrt_data *d2 = open_json(json, m, 2, false, err, sizeof err);
+	if (!ASSERT(d0 && d2)) {
+		fprintf(stderr, "    %s\n", err);
+		nrt_data_free(d0), nrt_data_free(d2);
+		return;
+	}
+	nrt_data_shape(d0, &c, &h, &w);
+	size_t per = (size_t)c * h * w;
+	struct nrt_loader_args fa = { .split = NRT_VAL, .batch = B, .seed = 11, .epoch = 1,
+				      .train = true, .tail = NRT_TAIL_PAD };
+	struct nrt_loader *fl = nrt_loader_start_args(d0, &fa, err, sizeof err);
+	float *all = malloc((size_t)33 * B * per * sizeof *all);
+	float *x = malloc((size_t)B * per * sizeof *x);
+	int32_t t[32];
+	tg = malloc((size_t)33 * B * sizeof *tg);
+	while (fl && all && tg && nb < 33 &&
+	       nrt_loader_next(fl, all + (size_t)nb * B * per, tg + nb * B, &valid, err,
+			       sizeof err) == 0)
+		nb++;
+	nrt_loader_free(fl);
+	ASSERT_EQ_INT(32, nb);   /* 1000 val samples: 31 full batches and a padded tail */
+	for (int64_t r = 0; r < 3 && all && x; r++) {
+		struct nrt_loader_args a = { .split = NRT_VAL, .batch = B, .seed = 11, .epoch = 1,
+					     .train = true, .tail = NRT_TAIL_PAD,
+					     .batch_stride = 3, .batch_offset = r };
+		struct nrt_loader *l = nrt_loader_start_args(d2, &a, err, sizeof err);
+		if (!ASSERT(l != NULL))
+			break;
+		ASSERT_EQ_INT((nb - r + 2) / 3, nrt_loader_batches(l));
+		for (int64_t j = 0; nrt_loader_next(l, x, t, &valid, err, sizeof err) == 0; j++, got++) {
+			int64_t b = r + 3 * j;
+			ASSERT_EQ_INT(b == nb - 1 ? 1000 - 31 * 32 : 32, valid);
+			if (!ASSERT(b < nb) ||
+			    !ASSERT(memcmp(x, all + (size_t)b * B * per, (size_t)B * per * sizeof *x) == 0) ||
+			    !ASSERT(memcmp(t, tg + b * B, sizeof t) == 0))
+				break;
+		}
+		nrt_loader_free(l);
+	}
+	ASSERT_EQ_INT(nb, got);
+	struct nrt_loader_args bad = { .split = NRT_VAL, .batch = B, .batch_stride = 3,
+				       .batch_offset = 3 };
+	ASSERT(nrt_loader_start_args(d2, &bad, err, sizeof err) == NULL);
+	ASSERT(strstr(err, "batch stride 3, offset 3") != NULL);
+	free(x), free(all), free(tg);
+	nrt_data_free(d0), nrt_data_free(d2);
+}
+
 /* Multi-label RGB JPEGs from a label file: multi-hot targets, No Finding. */
 static void test_multilabel(void)
 {
@@ -421,5 +484,6 @@ int main(void)
 	test_multilabel();
 	test_bad_samples();
 	test_escape();
+	test_stride();
 	return check_summary();
 }
