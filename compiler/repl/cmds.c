@@ -79,12 +79,8 @@ int repl_load(struct repl *R, const char *path)
 	}
 	fclose(f);
 	text[n] = 0;
-	if (!R->defs.n) {   /* the first file's folder: where data paths and imports start */
-		const char *slash = strrchr(path, '/');
-		free(R->made_path);
-		if (asprintf(&R->made_path, "%.*s<repl>", slash ? (int)(slash - path + 1) : 0, path) < 0)
-			R->made_path = NULL;
-	}
+	/* each definition keeps `path` as its origin: its data paths and
+	 * imports start from path's folder (diag_origin) */
 	rc = repl_define(R, text, path, 1);
 	free(text);
 	return rc;

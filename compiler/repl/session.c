@@ -27,9 +27,10 @@ double repl_now(void)
 
 static void summary_line(const struct diag_ctx *D)
 {
-	if (D->stopped || (D->nerrors <= 1 && !D->nwarnings))
+	int n = diag_shown_errors(D);
+	if (D->stopped || (n <= 1 && !D->nwarnings))
 		return;
-	fprintf(stderr, "%d error%s", D->nerrors, D->nerrors == 1 ? "" : "s");
+	fprintf(stderr, "%d error%s", n, n == 1 ? "" : "s");
 	if (D->nwarnings)
 		fprintf(stderr, " and %d warning%s", D->nwarnings, D->nwarnings == 1 ? "" : "s");
 	fputs(" generated.\n", stderr);

@@ -29,7 +29,7 @@ struct live {
 struct repl {
 	struct repl_opts o;
 	struct defs defs;            /* in force: the last set that checked */
-	char *made_path;             /* the name of the made file (its folder: data paths) */
+	char *made_path;             /* the name of the made file ("<repl>") */
 	int64_t threads;             /* :set threads */
 	struct live live;
 	/* seconds of the last command (:time): checking, building and JIT
