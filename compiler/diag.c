@@ -20,6 +20,9 @@ void diag_free(struct diag_ctx *d)
 	}
 	free(d->files);
 	d->files = NULL;
+	free(d->seen);
+	d->seen = NULL;
+	d->nseen = d->capseen = 0;
 	d->nfiles = d->capfiles = 0;
 }
 
@@ -91,6 +94,12 @@ static const char *map_line(const struct diag_ctx *d, int f, int line, int *out)
 		return d->files[f].path;
 	*out = line - g->line + g->first_line;
 	return g->path;
+}
+
+const char *diag_origin(const struct diag_ctx *d, struct loc at)
+{
+	int line;
+	return map_line(d, at.file, at.line, &line);
 }
 
 enum { SHOW_MAX = 240 };  /* characters of a source line we print */
@@ -165,19 +174,66 @@ static void vreport(struct diag_ctx *d, struct loc at, const char *kind,
 	show_source(d, at);
 }
 
+static unsigned long long fnv(unsigned long long h, const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ s[i]) * 0x100000001b3ull;
+	return h;
+}
+
+/* True when the error fmt/ap at `at` was printed before; else it is
+ * remembered (when memory allows). */
+static bool seen_before(struct diag_ctx *d, struct loc at, const char *fmt, va_list ap)
+{
+	char msg[1024];
+	int line;
+	const char *path = map_line(d, at.file, at.line, &line);
+	unsigned long long h = 0xcbf29ce484222325ull;
+
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	h = fnv(h, msg, strlen(msg) + 1);
+	if (path)
+		h = fnv(h, path, strlen(path) + 1);
+	h = fnv(h, &line, sizeof line);
+	h = fnv(h, &at.col, sizeof at.col);
+	for (int i = 0; i < d->nseen; i++)
+		if (d->seen[i] == h)
+			return true;
+	if (d->nseen == d->capseen) {
+		int nc = d->capseen ? 2 * d->capseen : 16;
+		unsigned long long *v = realloc(d->seen, (size_t)nc * sizeof *v);
+		if (!v)
+			return false;
+		d->seen = v;
+		d->capseen = nc;
+	}
+	d->seen[d->nseen++] = h;
+	return false;
+}
+
 void diag_error(struct diag_ctx *d, struct loc at, const char *fmt, ...)
 {
+	va_list ap;
+	bool again;
+
 	d->nerrors++;
 	d->last_shown = false;
 	if (d->stopped)
 		return;
-	if (d->error_limit > 0 && d->nerrors > d->error_limit) {
+	va_start(ap, fmt);
+	again = seen_before(d, at, fmt, ap);
+	va_end(ap);
+	if (again) {   /* once is enough: its notes go with it */
+		d->nrepeated++;
+		return;
+	}
+	if (d->error_limit > 0 && diag_shown_errors(d) > d->error_limit) {
 		d->stopped = true;
 		fprintf(d->out, "netc: fatal error: too many errors emitted (limit %d), stopping now [--error-limit]\n",
 			d->error_limit);
 		return;
 	}
-	va_list ap;
 	va_start(ap, fmt);
 	vreport(d, at, "error", fmt, ap);
 	va_end(ap);

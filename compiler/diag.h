@@ -40,6 +40,11 @@ struct diag_ctx {
 	struct src_file *files; /* source files seen so far */
 	int nfiles, capfiles;
 	int nerrors, nwarnings;
+	int nrepeated;          /* errors not printed: the same message at the same place as
+				 * one printed before (a network checked with its defaults,
+				 * then for a train section); counted in nerrors too */
+	unsigned long long *seen;   /* hashes of the errors printed, for nrepeated */
+	int nseen, capseen;
 	int error_limit;        /* stop reporting after this many errors; 0 = none */
 	bool stopped;           /* the limit was reached: callers should wind down */
 	bool last_shown;        /* the last error was printed (its notes follow it) */
@@ -51,8 +56,17 @@ struct diag_ctx {
 
 void diag_init(struct diag_ctx *d, FILE *out);
 void diag_free(struct diag_ctx *d);
+/* The errors printed: nerrors less the repeats. */
+static inline int diag_shown_errors(const struct diag_ctx *d)
+{
+	return d->nerrors - d->nrepeated;
+}
 /* Register a source file; the text is copied.  Returns its index or -1. */
 int diag_add_file(struct diag_ctx *d, const char *path, const char *text, size_t len);
+/* The file a location came from: its file's path, or in a made file
+ * (map_path) the path of its piece ("<input>" for typed text); NULL when
+ * it has no file.  Relative paths written there start from its folder. */
+const char *diag_origin(const struct diag_ctx *d, struct loc at);
 
 void diag_error(struct diag_ctx *d, struct loc at, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

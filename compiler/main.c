@@ -621,8 +621,8 @@ int main(int argc, char **argv)
 		rc = EXIT_INPUT;
 	if (D.stopped)
 		; /* the fatal line said why we stopped */
-	else if (D.nerrors > 1 || D.nwarnings)
-		fprintf(stderr, "%d error%s%s", D.nerrors, D.nerrors == 1 ? "" : "s",
+	else if (diag_shown_errors(&D) > 1 || D.nwarnings)
+		fprintf(stderr, "%d error%s%s", diag_shown_errors(&D), diag_shown_errors(&D) == 1 ? "" : "s",
 			D.nwarnings ? "" : " generated.\n");
 	if (!D.stopped && D.nwarnings)
 		fprintf(stderr, " and %d warning%s generated.\n", D.nwarnings, D.nwarnings == 1 ? "" : "s");

@@ -105,11 +105,22 @@ static const char *dir_of(struct arena *A, const char *path)
 	return s ? arena_strndup(A, path, (size_t)(s - path) + (s == path)) : ".";
 }
 
-/* Where `import "name"` from module `from` is found, or NULL. */
-static const char *find_import(struct loader *L, const struct module *from, const char *name)
+/* The folder an import written at `at` in module m is searched first:
+ * the folder of the file the import came from (diag_origin: in the REPL's
+ * made file, the file the definition was loaded from, or the working
+ * folder for a typed one). */
+static const char *import_dir(struct loader *L, const struct module *m, struct loc at)
+{
+	const char *o = diag_origin(L->D, at);
+	return dir_of(L->A, o ? o : m->path);
+}
+
+/* Where `import "name"` written at `at` in module `from` is found, or NULL. */
+static const char *find_import(struct loader *L, const struct module *from, const char *name,
+			       struct loc at)
 {
 	bool has_ext = strlen(name) > 4 && strcmp(name + strlen(name) - 4, ".net") == 0;
-	const char *first = dir_of(L->A, from->path);
+	const char *first = import_dir(L, from, at);
 	for (int i = -1; i < L->ndirs; i++) {
 		const char *d = i < 0 ? first : L->dirs[i];
 		const char *p = name[0] == '/' ? name
@@ -213,11 +224,11 @@ static struct module *load(struct loader *L, const char *path, const char *name,
 			diag_error(L->D, d->name_loc, "imports are nested more than %d deep", MODULE_DEPTH_MAX);
 			continue;
 		}
-		const char *p = find_import(L, m, d->name);
+		const char *p = find_import(L, m, d->name, d->name_loc);
 		if (!p) {
 			diag_error(L->D, d->name_loc, "cannot find module '%s'", d->name);
 			char list[2048];
-			size_t k = (size_t)snprintf(list, sizeof list, "%s", dir_of(L->A, m->path));
+			size_t k = (size_t)snprintf(list, sizeof list, "%s", import_dir(L, m, d->name_loc));
 			for (int j = 0; j < L->ndirs && k < sizeof list; j++)
 				k += (size_t)snprintf(list + k, sizeof list - k, ", %s", L->dirs[j]);
 			diag_note(L->D, d->name_loc, "searched for '%s.net' in: %s", d->name, list);

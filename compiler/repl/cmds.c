@@ -79,12 +79,8 @@ int repl_load(struct repl *R, const char *path)
 	}
 	fclose(f);
 	text[n] = 0;
-	if (!R->defs.n) {   /* the first file's folder: where data paths and imports start */
-		const char *slash = strrchr(path, '/');
-		free(R->made_path);
-		if (asprintf(&R->made_path, "%.*s<repl>", slash ? (int)(slash - path + 1) : 0, path) < 0)
-			R->made_path = NULL;
-	}
+	/* each definition keeps `path` as its origin: its data paths and
+	 * imports start from path's folder (diag_origin) */
 	rc = repl_define(R, text, path, 1);
 	free(text);
 	return rc;
@@ -272,6 +268,36 @@ static const char *train_for(struct repl *R, const char *name)
 	return name;   /* sema says what is wrong with it */
 }
 
+/* The live program of a bare network NAME (one no train section trains):
+ * the definitions in force and a train section of defaults for it (mse,
+ * a learning rate that changes nothing, batch 1) with a data section that
+ * is never opened: the session has no data (repl_live_set's bare). */
+static int live_bare(struct repl *R, const char *name)
+{
+	struct defs set = defs_copy(&R->defs);
+	char err[1024], *text;
+	int rc;
+
+	if (asprintf(&text, "data __eval_data__ {\n    source = csv(\"-\", image = \"i\", labels = \"l\")\n}\n"
+		     "train __eval_%s__ {\n    network = %s\n    data = __eval_data__\n    loss = mse\n"
+		     "    optimizer = sgd(lr = 1e-30)\n    batch = 1\n    epochs = 1\n}\n",
+		     name, name) < 0) {
+		defs_free(&set);
+		return fputs("netc repl: out of memory\n", stderr), 1;
+	}
+	rc = defs_split(text, "<eval>", 1, &set, err, sizeof err);
+	if (rc)
+		fprintf(stderr, "%s\n", err);
+	else {
+		char *t = strstr(text, "train ") + 6;
+		t[strcspn(t, " ")] = 0;
+		rc = repl_live_set(R, &set, t, true);
+	}
+	free(text);
+	defs_free(&set);
+	return rc;
+}
+
 /* The label of listing sample k, or -1. */
 static int label_of(struct nrt_data *d, int64_t k)
 {
@@ -285,7 +311,8 @@ static int label_of(struct nrt_data *d, int64_t k)
 
 /* :eval NAME [on random | on DATA sample K]: the forward pass of NAME's
  * program with the live weights, on sample 0 of the batch; the output of
- * that sample printed (softmax of the logits when they are class scores). */
+ * that sample printed (softmax of the logits when they are class scores).
+ * A bare network (no train section trains it) gets live_bare's program. */
 static int cmd_eval(struct repl *R, char *args, bool *quit)
 {
 	char *name = word(&args), *on = word(&args), *src = word(&args), *what = word(&args),
@@ -309,8 +336,16 @@ static int cmd_eval(struct repl *R, char *args, bool *quit)
 			return fprintf(stderr, "netc repl: :eval: sample expects a number >= 0, got '%s'\n",
 				       ks), 1;
 	}
-	if (repl_live(R, train_for(R, name)))
+	if (defs_find(&R->defs, DEF_NETWORK, name) && !defs_find(&R->defs, DEF_TRAIN, name) &&
+	    !repl_train_of(R, name)) {   /* a bare network: its own forward-only program */
+		if (k >= 0)
+			return fprintf(stderr, "netc repl: :eval: no train section trains %s, so it has "
+				       "no data: :eval %s on random\n", name, name), 1;
+		if (live_bare(R, name))
+			return 1;
+	} else if (repl_live(R, train_for(R, name))) {
 		return 1;
+	}
 	p = L->e.program;
 	c = nrt_session_ctx(L->run);
 	d = nrt_session_data(L->run);
@@ -425,6 +460,9 @@ static int cmd_save(struct repl *R, char *args, bool *quit)
 	if (!R->live.run)
 		return fputs("netc repl: :save: nothing to save yet (:train or :eval a train section "
 			     "first)\n", stderr), 1;
+	if (R->live.bare)
+		return fprintf(stderr, "netc repl: :save: %s is a bare network's program (no train "
+			       "section trains it): nothing to save\n", R->live.train), 1;
 	if (nrt_session_save(R->live.run, f))
 		return 1;
 	printf("saved %s (%s, step %lld)\n", f, R->live.train,

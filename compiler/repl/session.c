@@ -27,9 +27,10 @@ double repl_now(void)
 
 static void summary_line(const struct diag_ctx *D)
 {
-	if (D->stopped || (D->nerrors <= 1 && !D->nwarnings))
+	int n = diag_shown_errors(D);
+	if (D->stopped || (n <= 1 && !D->nwarnings))
 		return;
-	fprintf(stderr, "%d error%s", D->nerrors, D->nerrors == 1 ? "" : "s");
+	fprintf(stderr, "%d error%s", n, n == 1 ? "" : "s");
 	if (D->nwarnings)
 		fprintf(stderr, " and %d warning%s", D->nwarnings, D->nwarnings == 1 ? "" : "s");
 	fputs(" generated.\n", stderr);
@@ -171,12 +172,14 @@ static int open_run(struct repl *R)
 	o.threads = R->threads;
 	o.no_checkpoint = true;
 	o.log = "none";
+	o.synthetic = L->bare;
 	L->run = nrt_session_open(&L->e, "netc repl", &o, &status);
 	return L->run ? 0 : 1;
 }
 
 struct live_arg {
 	const char *train;
+	bool bare;
 };
 
 static int live_fn(struct repl *R, struct front *F, void *arg)
@@ -193,14 +196,16 @@ static int live_fn(struct repl *R, struct front *F, void *arg)
 	h = program_text_hash(P);
 	if (L->train && strcmp(L->train, P->name) == 0 && L->hash == h && L->run)
 		return 0;   /* the same program: keep it and its weights */
-	if (L->train)
+	if (L->train && !L->bare)   /* a bare network's program had no weights of note */
 		printf("%s: %s, compiling it afresh (new weights)\n", P->name,
-		       strcmp(L->train, P->name) ? "another train section" : "the program changed");
+		       strcmp(L->train, P->name) ? a->bare ? "a bare network" : "another train section"
+						 : "the program changed");
 	repl_live_close(R);
 	if (jit_compile(P, &R->o.bo, &F->D, &L->jit, &L->e, &t))
 		return 1;
 	L->train = strdup(P->name);
 	L->hash = h;
+	L->bare = a->bare;
 	cJSON *cfg = cJSON_Parse(P->config ? P->config : "{}");
 	const cJSON *d = cfg ? cJSON_GetObjectItemCaseSensitive(cfg, "data") : NULL;
 	const cJSON *dn = d ? cJSON_GetObjectItemCaseSensitive(d, "name") : NULL;
@@ -214,10 +219,15 @@ static int live_fn(struct repl *R, struct front *F, void *arg)
 	return 0;
 }
 
+int repl_live_set(struct repl *R, const struct defs *set, const char *train, bool bare)
+{
+	struct live_arg a = { train, bare };
+	return repl_front(R, set, false, live_fn, &a);
+}
+
 int repl_live(struct repl *R, const char *train)
 {
-	struct live_arg a = { train };
-	return repl_front(R, &R->defs, false, live_fn, &a);
+	return repl_live_set(R, &R->defs, train, false);
 }
 
 int repl_live_reopen(struct repl *R)
@@ -228,6 +238,10 @@ int repl_live_reopen(struct repl *R)
 
 	if (!L->run)
 		return 0;
+	if (L->bare) {   /* nothing trained: the next :eval initialises it again, alike */
+		repl_live_close(R);
+		return 0;
+	}
 	fd = mkstemp(path);
 	if (fd < 0) {
 		perror("netc repl: a temporary checkpoint");

@@ -24,12 +24,13 @@ struct live {
 	struct nrt_entry e;
 	struct nrt_session *run;
 	char *data;                  /* the data section it reads, or NULL */
+	bool bare;                   /* a bare network's: no data, forward passes only */
 };
 
 struct repl {
 	struct repl_opts o;
 	struct defs defs;            /* in force: the last set that checked */
-	char *made_path;             /* the name of the made file (its folder: data paths) */
+	char *made_path;             /* the name of the made file ("<repl>") */
 	int64_t threads;             /* :set threads */
 	struct live live;
 	/* seconds of the last command (:time): checking, building and JIT
@@ -58,6 +59,9 @@ int repl_define(struct repl *R, const char *text, const char *origin, int line);
 /* The live program of train section `train` (NULL: the first), compiled
  * and opened unless the live one is that program already.  0 or 1. */
 int repl_live(struct repl *R, const char *train);
+/* The same over the definitions `set`; bare: a program with no data and no
+ * training (the session opened synthetic), for :eval of a bare network. */
+int repl_live_set(struct repl *R, const struct defs *set, const char *train, bool bare);
 /* Reopen the live run with R->threads, keeping its parameters.  0 or 1. */
 int repl_live_reopen(struct repl *R);
 void repl_live_close(struct repl *R);

@@ -22,13 +22,18 @@
 
 #include "schema.h"
 
-/* The folder of the file that declares the train section, absolute:
- * data paths are relative to it. */
+/* The folder data paths are relative to, absolute: that of the file that
+ * declares the train section, or the data section when it is in the same
+ * file.  In the REPL's made file the two are pieces of other files
+ * (diag_origin): the file the data section was loaded from, or the working
+ * folder when it was typed. */
 static const char *base_dir(struct arena *A, struct diag_ctx *D, const struct train_info *ti)
 {
-	int f = ti->decl ? ti->decl->loc.file : -1;
-	const char *path = f >= 0 && f < D->nfiles ? D->files[f].path : ".";
-	const char *slash = strrchr(path, '/');
+	const struct ast *at = ti->decl;
+	if (at && ti->data && ti->data->decl && ti->data->decl->loc.file == at->loc.file)
+		at = ti->data->decl;
+	const char *path = at ? diag_origin(D, at->loc) : NULL;
+	const char *slash = path ? strrchr(path, '/') : NULL;
 	char *dir = slash ? arena_strndup(A, path, (size_t)(slash - path + (slash == path))) : ".";
 	char real[PATH_MAX];
 	return realpath(dir, real) ? arena_strdup(A, real) : dir;

@@ -61,9 +61,12 @@ int nrt_driver_run_entry(const struct nrt_entry *e, const char *argv0,
 
 /* A run in pieces, for `netc repl`: the set-up of nrt_driver_run_entry
  * (configuration, context, data, initialisation, training runtime; o's
- * synthetic, eval_only and print_config are ignored), then any number of
- * train, save and restore calls on the same parameters, then close.  The
- * steps are train()'s loop, so the pieces train exactly as one run. */
+ * eval_only and print_config are ignored), then any number of train, save
+ * and restore calls on the same parameters, then close.  The steps are
+ * train()'s loop, so the pieces train exactly as one run.  With
+ * o->synthetic the session has no data and no training runtime (the
+ * context and the initialised parameters only, for forward passes):
+ * nrt_session_train refuses it. */
 struct nrt_session;
 struct nrt_data;
 /* NULL with the exit status in *status after a message on stderr. */

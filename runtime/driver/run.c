@@ -1541,7 +1541,6 @@ struct nrt_session *nrt_session_open(const struct nrt_entry *e, const char *argv
 	struct nrt_driver_opts own = *o;
 	int rc;
 
-	own.synthetic = false;
 	own.eval_only = false;
 	own.print_config = false;
 	R = new_run(e, argv0, &own, &rc);
@@ -1552,6 +1551,8 @@ struct nrt_session *nrt_session_open(const struct nrt_entry *e, const char *argv
 	R->own = own;
 	R->o = &R->own;
 	rc = open_run(R);
+	if (rc == 0 && own.synthetic && (rc = R->e->init(&R->c)) != 0)
+		rc = fail(R, "initialisation failed: %s", strerror(rc));
 	if (rc) {
 		free_run(R);
 		*status = rc;
@@ -1566,6 +1567,8 @@ int nrt_session_train(struct nrt_session *s, int64_t steps, int64_t epochs)
 	struct run *R = &s->R;
 	int rc;
 
+	if (R->own.synthetic)
+		return fail(R, "this program has no data to train on");
 	R->own.steps = steps > 0 ? R->c.step + steps : -1;
 	R->last_epoch = epochs > 0 ? R->pos_epoch + epochs : steps > 0 ? INT64_MAX : 0;
 	catch_signals(R);

@@ -24,7 +24,7 @@
 
 #include "cpu.h"
 #include "interp.h"
-#include "jit.h"
+#include "tjit.h"
 #include "nets.h"
 
 enum { NSTEPS = 3 };
@@ -63,7 +63,7 @@ struct run {
 };
 
 static void run_alloc(struct run *R, const struct interp *I, struct nrt_pool *pool,
-		      const struct jit *j, int threads)
+		      const struct tjit *j, int threads)
 {
 	memset(R, 0, sizeof *R);
 	for (int r = 0; r < NETRT_NREGIONS; r++)
@@ -99,7 +99,7 @@ static void compare_all(const char *net, int step, const struct tprog *P, const 
 }
 
 /* One whole run of `net` on `threads` threads; the final regions stay in R. */
-static void run_net(const char *net, const struct tprog *P, const struct jit *j, int threads,
+static void run_net(const char *net, const struct tprog *P, const struct tjit *j, int threads,
 		    struct run *R, struct worst *w)
 {
 	struct interp *I = interp_new(P, INTERP_F32);
@@ -196,7 +196,7 @@ static const char *variant(int passes)
 static void test_net(const char *name, const char *text, int passes)
 {
 	struct fixture F;
-	struct jit j;
+	struct tjit j;
 	struct run r1, r2, r1b;
 	struct worst w = { 0, "" };
 	const struct tprog *P = fx_compile_opt(&F, name, text, NULL, false, passes);
@@ -207,10 +207,10 @@ static void test_net(const char *name, const char *text, int passes)
 		failures++;
 		return;
 	}
-	if (jit_load(&j, P)) {
-		printf("FAIL %s: %s\n", name, j.st.text);
+	if (tjit_load(&j, P)) {
+		printf("FAIL %s: %s\n", name, j.err);
 		failures++;
-		jit_free(&j);
+		tjit_free(&j);
 		fx_free(&F);
 		return;
 	}
@@ -230,7 +230,7 @@ static void test_net(const char *name, const char *text, int passes)
 	run_free(&r1);
 	run_free(&r2);
 	run_free(&r1b);
-	jit_free(&j);
+	tjit_free(&j);
 	fx_free(&F);
 }
 
@@ -248,7 +248,7 @@ struct alone {
 static bool alone_run(const char *name, const char *text, int passes, struct alone *A)
 {
 	struct fixture F;
-	struct jit j;
+	struct tjit j;
 	struct run R;
 	struct interp *I;
 	const struct tprog *P = fx_compile_opt(&F, name, text, NULL, false, passes);
@@ -257,8 +257,8 @@ static bool alone_run(const char *name, const char *text, int passes, struct alo
 	memset(A, 0, sizeof *A);
 	if (!P)
 		return false;
-	if (jit_load(&j, P)) {
-		jit_free(&j);
+	if (tjit_load(&j, P)) {
+		tjit_free(&j);
 		fx_free(&F);
 		return false;
 	}
@@ -294,7 +294,7 @@ static bool alone_run(const char *name, const char *text, int passes, struct alo
 		A->bytes[r] = I->bytes[r];
 	run_free(&R);
 	interp_free(I);
-	jit_free(&j);
+	tjit_free(&j);
 	fx_free(&F);
 	return ok;
 }

@@ -25,7 +25,7 @@
 
 #include "cpu.h"
 #include "interp.h"
-#include "jit.h"
+#include "tjit.h"
 #include "nets.h"
 
 static int failures;
@@ -168,7 +168,7 @@ static void explain_params(const char *net, const struct tprog *P, const struct 
 	}
 }
 
-static void run_alloc(struct run *R, const struct interp *I, const struct jit *j, int threads)
+static void run_alloc(struct run *R, const struct interp *I, const struct tjit *j, int threads)
 {
 	memset(R, 0, sizeof *R);
 	for (int r = 0; r < NETRT_NREGIONS; r++)
@@ -274,7 +274,7 @@ __attribute__((used)) static void *const runtime_keep[] = {
 static void test_net(const char *name, const char *text, int nsteps, bool profile, int passes)
 {
 	struct fixture F;
-	struct jit j;
+	struct tjit j;
 	struct run r1, r2;
 	struct interp *I;
 	double t0 = now(), tref = 0, tjit = 0, t;
@@ -286,10 +286,10 @@ static void test_net(const char *name, const char *text, int nsteps, bool profil
 		failures++;
 		return;
 	}
-	if (jit_load(&j, P)) {
-		printf("FAIL %s: %s\n", name, j.st.text);
+	if (tjit_load(&j, P)) {
+		printf("FAIL %s: %s\n", name, j.err);
 		failures++;
-		jit_free(&j);
+		tjit_free(&j);
 		fx_free(&F);
 		return;
 	}
@@ -359,7 +359,7 @@ static void test_net(const char *name, const char *text, int nsteps, bool profil
 	run_free(&r1);
 	run_free(&r2);
 	interp_free(I);
-	jit_free(&j);
+	tjit_free(&j);
 	fx_free(&F);
 }
 

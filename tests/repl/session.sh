@@ -5,8 +5,8 @@
 # sample (class probabilities that sum to 1), :train 200 steps with the
 # loss going down, :save (and the file restores, here and in a second
 # session, and is refused by another program), then an invalid definition
-# that reports its error at its line and column in the input and leaves the
-# old definitions working.  No prompts in the output of a script.
+# that reports its error (once) at its line and column in the input and
+# leaves the old definitions working.  No prompts in the output of a script.
 # Training in pieces across :set threads equals the built program's run,
 # byte for byte.
 set -u
@@ -85,6 +85,8 @@ grep -q "^restored $tmp/w.safetensors (mnist_lenet, step 200)$" s1.out || fail "
 
 # the bad definition: its position in the input (line 23 of s1.in), the old set stays
 grep -q '^<input>:23:31: error: unknown layer .nosuch.$' s1.err || fail "the error's position"
+# once, though the network is checked with its defaults and then for the train section
+test `grep -c 'error: unknown layer .nosuch.' s1.err` = 1 || fail "the error is reported more than once"
 grep -q '^(the definitions before stay in force)$' s1.err || fail "no word that the old set stays"
 grep -q "unknown command ':nosuchcommand'" s1.err || fail "an unknown command"
 grep -q '^define .*@netc_train_step(' s1.out || fail ":emit llvm"
