@@ -477,6 +477,10 @@ static int cmd_restore(struct repl *R, char *args, bool *quit)
 	(void)quit;
 	if (!f)
 		return usage("restore");
+	if (!name && R->live.train && R->live.bare)
+		return fprintf(stderr, "netc repl: :restore: the live program is a bare network's "
+			       "(from :eval; no train section trains it): name the train section "
+			       "the checkpoint is of, :restore FILE TRAIN\n"), 1;
 	/* NAME's program, or the live one (compiled again if its definitions changed) */
 	char *t = name ? NULL : R->live.train ? strdup(R->live.train) : NULL;
 	int rc = repl_live(R, train_for(R, name ? name : t));

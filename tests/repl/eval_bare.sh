@@ -2,7 +2,8 @@
 # tests/repl/eval_bare.sh - netc repl's :eval of a bare network, one that
 # no train section trains (issue 6): a forward-only program of its own,
 # the same output twice and after :set threads (the same initial weights),
-# no data (on DATA sample K is refused), no :save; a network that a train
+# no data (on DATA sample K is refused), no :save, :restore without a
+# train section refused with the reason; a network that a train
 # section trains still goes through it.
 set -u
 : "${NETC:?}"
@@ -21,6 +22,7 @@ network m {
 :eval m
 :eval m on d sample 1
 :save w.safetensors
+:restore w.safetensors
 network wide(units = 4) {
     input x : f32[1, 8, 8]
     @chain x => flatten => dense(units) => softmax
@@ -38,4 +40,5 @@ grep -q '^output \[4\]:' s.out || fail ":eval of a network with default paramete
 grep -q "no train section trains m, so it has no data" s.err || fail "on DATA sample K"
 grep -q ":save: .*nothing to save" s.err || fail ":save"
 test ! -e w.safetensors || fail ":save wrote a file"
+grep -q ":restore: the live program is a bare network's" s.err || fail ":restore of a bare network's program"
 echo ok
