@@ -40,10 +40,8 @@
 #include "cpu.h"
 #include "data.h"
 #include "philox.h"
-#include "ref.h"
+#include "run.h"
 #include "train_rt.h"
-
-enum { ERRN = 1024 };
 
 static volatile sig_atomic_t interrupted;
 
@@ -53,45 +51,7 @@ static void on_signal(int sig)
 	interrupted = 1;
 }
 
-struct run {
-	const char *argv0;
-	const struct nrt_driver_opts *o;
-	const struct nrt_entry *e;     /* the program's entry points (driver.h) */
-	const struct netrt_program *p;
-	struct netrt_ctx c;
-	cJSON *cfg;
-	const cJSON *data_cfg, *train_cfg;
-	const char *base_dir;
-	struct nrt_data *data;
-	int64_t classes;               /* the program's class dimension */
-	enum nrt_target target;        /* what the loader writes for the program's TARGET */
-	uint64_t program_hash;
-	struct nrt_comm *comm;
-	int rank, world;
-	bool comm_failed;              /* a collective failed: peers may hang, abort at the end */
-	bool sharded;                  /* distribute = sharded with more than one rank */
-	int servers;                   /* distribute = parameter_server: its servers (world > 1) */
-	bool server;                   /* this rank is one of them: no data, netc_update only */
-	int drank, dworld;             /* this rank's shard of the train data: of the workers */
-	float *opt_full;               /* the whole OPT region (compact OPT: rank 0, for a save) */
-	uint64_t seed;
-	int64_t epochs;
-	struct nrt_ckpt_policy *ckpt;
-	struct nrt_sched *sched;
-	struct nrt_early early;
-	struct nrt_log *log;
-	struct nrt_metrics *mtrain, *mval;
-	struct nrt_metrics_cfg mcfg;
-	const char **class_names;
-	struct sigaction old_int, old_term;   /* the handlers before ours, put back at the end */
-	bool caught;
-	/* a session (nrt_session_*, the REPL) trains in pieces: */
-	struct nrt_driver_opts own;    /* its options (R->o points here) */
-	bool started;                  /* train() ran: resume and broadcast done */
-	int64_t pos_epoch, pos_batch;  /* where the next step starts: epochs done, batch in the next */
-	int64_t last_epoch;            /* train() stops after this epoch (0: the section's epochs) */
-	char err[ERRN];
-};
+/* struct run: run.h */
 
 /* SIGINT and SIGTERM stop at the next step boundary; the caller's handlers
  * come back in release_signals (the driver may run again in this process). */
@@ -117,9 +77,7 @@ static void release_signals(struct run *R)
 
 /* ---------------------------------------------------------------- helpers */
 
-static int fail(struct run *R, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int fail(struct run *R, const char *fmt, ...)
+int drv_fail(struct run *R, const char *fmt, ...)
 {
 	va_list ap;
 	fprintf(stderr, "%s: ", R->argv0);
@@ -130,20 +88,20 @@ static int fail(struct run *R, const char *fmt, ...)
 	return 1;
 }
 
-static const cJSON *get(const cJSON *o, const char *k)
+const cJSON *drv_get(const cJSON *o, const char *k)
 {
 	return o ? cJSON_GetObjectItemCaseSensitive(o, k) : NULL;
 }
 
-static double num_or(const cJSON *o, const char *k, double def)
+double drv_num_or(const cJSON *o, const char *k, double def)
 {
-	const cJSON *v = get(o, k);
+	const cJSON *v = drv_get(o, k);
 	return cJSON_IsNumber(v) ? v->valuedouble : cJSON_IsBool(v) ? cJSON_IsTrue(v) : def;
 }
 
-static const char *str_or(const cJSON *o, const char *k, const char *def)
+const char *drv_str_or(const cJSON *o, const char *k, const char *def)
 {
-	const cJSON *v = get(o, k);
+	const cJSON *v = drv_get(o, k);
 	return cJSON_IsString(v) ? v->valuestring : def;
 }
 
@@ -170,23 +128,13 @@ static uint64_t program_hash(const struct netrt_program *p)
 	return h;
 }
 
-static float loss_of(const struct run *R)
-{
-	return ((const float *)R->c.region[NETRT_ACT])[R->p->loss_offset];
-}
-
-static const float *output_of(const struct run *R)
-{
-	return (const float *)R->c.region[NETRT_ACT] + R->p->output_offset;
-}
-
 /* ---------------------------------------------------------------- agreement */
 
 /* A collective failed: say so (naming the collective, the peer, the step). */
-static int comm_fail(struct run *R)
+int drv_comm_fail(struct run *R)
 {
 	R->comm_failed = true;
-	return fail(R, "%s", nrt_comm_error(R->comm));
+	return drv_fail(R, "%s", nrt_comm_error(R->comm));
 }
 
 /* v[0, n) = the sum over ranks (flags: > 0 when any rank set one).  One
@@ -197,7 +145,7 @@ static int agree(struct run *R, double *v, int n)
 		return 0;
 	nrt_comm_set_step(R->comm, R->c.step);
 	if (nrt_comm_allreduce_f64(R->comm, v, n, "agreement of flags"))
-		return comm_fail(R), -1;
+		return drv_comm_fail(R), -1;
 	return 0;
 }
 
@@ -215,10 +163,10 @@ static int agree_start(struct run *R, int local_rc)
 		return local_rc;
 	memcpy(h, mine, sizeof mine);
 	if (nrt_comm_bcast_f32(R->comm, h, 4, "program and data hashes"))
-		return comm_fail(R);
+		return drv_comm_fail(R);
 	f = calloc((size_t)R->world * 3, sizeof *f);
 	if (!f)
-		return fail(R, "out of memory");
+		return drv_fail(R, "out of memory");
 	uint64_t theirs[2];
 	memcpy(theirs, h, sizeof theirs);
 	f[3 * R->rank] = local_rc != 0;
@@ -230,14 +178,14 @@ static int agree_start(struct run *R, int local_rc)
 	}
 	for (int r = 0; r < R->world; r++) {
 		if (f[3 * r] > 0)
-			rc = 1, R->rank == 0 && fail(R, "rank %d of %d could not start (its message above)",
+			rc = 1, R->rank == 0 && drv_fail(R, "rank %d of %d could not start (its message above)",
 						    r, R->world);
 		else if (f[3 * r + 1] > 0)
-			rc = 1, R->rank == 0 && fail(R, "rank %d runs a different program than rank 0 "
+			rc = 1, R->rank == 0 && drv_fail(R, "rank %d runs a different program than rank 0 "
 						    "(another .net file, batch or build): every rank "
 						    "must run the same binary", r);
 		else if (f[3 * r + 2] > 0)
-			rc = 1, R->rank == 0 && fail(R, "rank %d reads different data than rank 0 (the "
+			rc = 1, R->rank == 0 && drv_fail(R, "rank %d reads different data than rank 0 (the "
 						    "listing differs): every rank must see the same "
 						    "data files", r);
 	}
@@ -281,7 +229,7 @@ static int agree_resume(struct run *R, int local_rc, const char *from, const cha
 		return local_rc;
 	f = calloc((size_t)R->world * W, sizeof *f);
 	if (!f)
-		return fail(R, "out of memory");
+		return drv_fail(R, "out of memory");
 	double *mine = f + (size_t)R->rank * W;
 	uint64_t h = !local_rc && from ? state_hash(R, m) : 0;
 	mine[0] = local_rc != 0;
@@ -301,18 +249,18 @@ static int agree_resume(struct run *R, int local_rc, const char *from, const cha
 			p0[i] = (char)f[4 + i], pr[i] = (char)o[4 + i];
 		p0[PATHN - 1] = pr[PATHN - 1] = 0;
 		if (o[0] > 0)
-			rc = 1, R->rank == 0 && fail(R, "rank %d of %d could not resume%s%s (its own "
+			rc = 1, R->rank == 0 && drv_fail(R, "rank %d of %d could not resume%s%s (its own "
 						    "message says why): every rank must read the same "
 						    "checkpoint",
 						    r, R->world, pr[0] ? " from " : "", pr);
 		else if (r > 0 && o[1] != f[1])
-			rc = 1, R->rank == 0 && fail(R, "rank %d %s but rank 0 %s%s: every rank must "
+			rc = 1, R->rank == 0 && drv_fail(R, "rank %d %s but rank 0 %s%s: every rank must "
 						    "resume from the same checkpoint", r,
 						    o[1] > 0 ? "resumes from" : "starts afresh",
 						    f[1] > 0 ? "resumes from " : "starts afresh",
 						    f[1] > 0 ? p0 : "");
 		else if (r > 0 && (o[2] != f[2] || o[3] != f[3]))
-			rc = 1, R->rank == 0 && fail(R, "rank %d resumes from %s, which differs from rank "
+			rc = 1, R->rank == 0 && drv_fail(R, "rank %d resumes from %s, which differs from rank "
 						    "0's %s: every rank must resume from the same "
 						    "checkpoint", r, pr, p0);
 	}
@@ -329,7 +277,7 @@ static int bcast_state(struct run *R)
 	for (size_t i = 0; i < sizeof regions / sizeof regions[0]; i++)
 		if (nrt_comm_bcast_f32(R->comm, R->c.region[regions[i]],
 				       R->p->region_size[regions[i]], "parameters and optimizer state"))
-			return comm_fail(R);
+			return drv_comm_fail(R);
 	return 0;
 }
 
@@ -358,12 +306,12 @@ static int setup_strategy(struct run *R)
 	if (!R->sharded && R->servers == 0)
 		return 0;
 	if (n < R->world)
-		return fail(R, "the network has %lld trainable values, fewer than the %d ranks to "
+		return drv_fail(R, "the network has %lld trainable values, fewer than the %d ranks to "
 			    "split them over", (long long)n, R->world);
 	R->comm->ntrain = n;
 	R->comm->reduce_scatter = R->sharded;
 	if (R->servers > 0 && nrt_comm_ps_open(R->comm, R->servers))
-		return comm_fail(R);
+		return drv_comm_fail(R);
 	update_range(R, R->rank, &R->c.shard_begin, &R->c.shard_end);
 	return 0;
 }
@@ -383,7 +331,7 @@ static int opt_shrink(struct run *R)
 		return 0;
 	v = calloc((size_t)(nslots * len > 0 ? nslots * len : 1), sizeof *v);
 	if (!v)
-		return fail(R, "out of memory (%lld values of optimizer state)", (long long)(nslots * len));
+		return drv_fail(R, "out of memory (%lld values of optimizer state)", (long long)(nslots * len));
 	for (int64_t k = 0; k < nslots; k++)
 		memcpy(v + k * len, full + k * n + R->c.shard_begin, (size_t)len * sizeof *v);
 	free(full);
@@ -416,18 +364,18 @@ static int ckpt_regions(struct run *R, void *reg[NETRT_NREGIONS])
 	if (!R->c.opt_compact)
 		return 0;
 	if (!(lo = calloc((size_t)R->world * 2, sizeof *lo)))
-		return fail(R, "out of memory");
+		return drv_fail(R, "out of memory");
 	hi = lo + R->world;
 	for (int r = 0; r < R->world; r++)
 		update_range(R, r, &lo[r], &hi[r]);
 	if (R->rank == 0 && !R->opt_full &&
 	    !(R->opt_full = malloc((size_t)p->region_size[NETRT_OPT] * sizeof *R->opt_full)))
-		rc = fail(R, "out of memory (the optimizer state of a checkpoint)");
+		rc = drv_fail(R, "out of memory (the optimizer state of a checkpoint)");
 	for (int64_t k = 0; rc == 0 && k < nslots; k++)
 		if (nrt_comm_gatherv_f32(R->comm, (float *)R->c.region[NETRT_OPT] + k * len,
 					 R->opt_full ? R->opt_full + k * n : NULL, lo, hi, 0,
 					 "optimizer state for a checkpoint"))
-			rc = comm_fail(R);
+			rc = drv_comm_fail(R);
 	free(lo);
 	reg[NETRT_OPT] = R->opt_full;
 	return rc;
@@ -478,7 +426,7 @@ static int ps_eval_sync(struct run *R)
 			       "parameters for the evaluation") ||
 	    nrt_comm_bcast_f32(R->comm, R->c.region[NETRT_STATE], R->p->region_size[NETRT_STATE],
 			       "batchnorm state for the evaluation"))
-		return comm_fail(R);
+		return drv_comm_fail(R);
 	return 0;
 }
 
@@ -508,46 +456,6 @@ static int average_train(struct run *R, struct nrt_scalars *sc, int64_t images)
 	return 0;
 }
 
-/* The loss of the first `valid` samples of a padded batch: the batch's
- * loss less its data term over all samples plus the data term over the
- * valid ones (the reference loss kernels on the logits), so a
- * regularisation term stays in. */
-static double tail_loss(const struct run *R, int64_t valid)
-{
-	const struct netrt_program *p = R->p;
-	const float *z = (const float *)R->c.region[NETRT_ACT] + p->logits_offset;
-	const void *t = R->c.region[NETRT_TARGET];
-	const cJSON *loss = get(R->train_cfg, "loss");
-	const char *kind = str_or(loss, "kind", "");
-	int64_t per = p->batch > 0 ? p->region_size[NETRT_TARGET] / p->batch : 0;
-	int64_t s = p->classes > 0 && per > 0 ? per : 1;
-	double full, part;
-
-	if (p->logits_offset < 0)
-		return loss_of(R);
-	if (!strcmp(kind, "cross_entropy") || !strcmp(kind, "weighted_cross_entropy")) {
-		const float *w = p->class_weights_offset >= 0
-			? (const float *)R->c.region[NETRT_CONST] + p->class_weights_offset : NULL;
-		struct nrt_xent_desc d = { (int)p->batch, (int)p->classes, s,
-					   num_or(loss, "label_smoothing", 0) };
-		full = nrt_ref_softmax_xent_fwd_f32(&d, z, t, w);
-		d.n = (int)valid;
-		part = nrt_ref_softmax_xent_fwd_f32(&d, z, t, w);
-	} else if (!strcmp(kind, "dice")) {
-		struct nrt_dice_desc d = { (int)p->batch, (int)p->classes, s, num_or(loss, "smooth", 1) };
-		full = nrt_ref_dice_fwd_f32(&d, z, t);
-		d.n = (int)valid;
-		part = nrt_ref_dice_fwd_f32(&d, z, t);
-	} else {
-		int64_t n = p->region_size[NETRT_TARGET] / p->batch;
-		float (*f)(int64_t, const float *, const float *) =
-			!strcmp(kind, "mse") ? nrt_ref_mse_fwd_f32 : nrt_ref_bce_logits_fwd_f32;
-		full = f(p->batch * n, z, t);
-		part = f(valid * n, z, t);
-	}
-	return loss_of(R) - full + part;
-}
-
 /* ---------------------------------------------------------------- set-up */
 
 static int setup_ctx(struct run *R)
@@ -557,19 +465,19 @@ static int setup_ctx(struct run *R)
 	nrt_cpu_init();
 	R->c.pool = nrt_pool_new((int)R->o->threads);
 	if (!R->c.pool && R->o->threads > 1)
-		return fail(R, "cannot start %lld threads: %s", (long long)R->o->threads,
+		return drv_fail(R, "cannot start %lld threads: %s", (long long)R->o->threads,
 			    strerror(errno));
 	for (int r = 0; r < NETRT_NREGIONS; r++) {
 		/* float and int32 elements are both 4 bytes */
 		R->c.region[r] = calloc((size_t)(p->region_size[r] > 0 ? p->region_size[r] : 1), 4);
 		if (!R->c.region[r])
-			return fail(R, "out of memory (%s region of %lld elements)",
+			return drv_fail(R, "out of memory (%s region of %lld elements)",
 				    r == NETRT_ACT ? "activation" : "a", (long long)p->region_size[r]);
 	}
 	R->c.workspace_size = (size_t)R->e->workspace_size((int)R->o->threads);
 	R->c.workspace = malloc(R->c.workspace_size ? R->c.workspace_size : 1);
 	if (!R->c.workspace)
-		return fail(R, "out of memory (workspace of %zu bytes)", R->c.workspace_size);
+		return drv_fail(R, "out of memory (workspace of %zu bytes)", R->c.workspace_size);
 	R->c.seed = R->seed;
 	R->c.lr_scale = 1;
 	R->c.comm = R->comm;
@@ -586,16 +494,16 @@ static int choose_target(struct run *R)
 
 	if (p->target_kind == NETRT_TARGET_CLASS) {
 		if (per != 1)
-			return fail(R, "the loss needs per-pixel class targets (%lld per sample), "
+			return drv_fail(R, "the loss needs per-pixel class targets (%lld per sample), "
 				    "which a csv or folder source of labels cannot give", (long long)per);
 		if (multi)
-			return fail(R, "the data are multi-label but the loss takes one class per sample");
+			return drv_fail(R, "the data are multi-label but the loss takes one class per sample");
 		R->target = NRT_TARGET_INDEX;
 	} else if (p->target_kind == NETRT_TARGET_BINARY && per == 1 && dc == 2 && !multi) {
 		R->target = NRT_TARGET_INDEX_FLOAT;
 	} else {
 		if (per != dc)
-			return fail(R, "the loss takes %lld targets per sample but the data have %d classes",
+			return drv_fail(R, "the loss takes %lld targets per sample but the data have %d classes",
 				    (long long)per, dc);
 		R->target = NRT_TARGET_MULTIHOT;
 	}
@@ -618,10 +526,10 @@ static int open_data(struct run *R)
 		o.workers_override = (int)R->o->workers;
 	R->data = nrt_data_open(R->data_cfg, &o, R->err, sizeof R->err);
 	if (!R->data)
-		return fail(R, "%s", R->err);
+		return drv_fail(R, "%s", R->err);
 	nrt_data_shape(R->data, &c, &h, &w);
 	if ((int64_t)c * h * w * p->batch != p->region_size[NETRT_INPUT])
-		return fail(R, "the data give samples of %dx%dx%d but the network takes %lld values "
+		return drv_fail(R, "the data give samples of %dx%dx%d but the network takes %lld values "
 			    "per sample", c, h, w, (long long)(p->region_size[NETRT_INPUT] / p->batch));
 	if (choose_target(R))
 		return 1;
@@ -635,7 +543,7 @@ static int open_data(struct run *R)
 		       (long long)nrt_data_count(R->data, NRT_VAL),
 		       (long long)nrt_data_count(R->data, NRT_TEST), c, h, w, n);
 	if (nrt_data_count(R->data, NRT_TRAIN) < p->batch && !R->o->eval_only)
-		return fail(R, "the train split has %lld samples, fewer than one batch of %lld",
+		return drv_fail(R, "the train split has %lld samples, fewer than one batch of %lld",
 			    (long long)nrt_data_count(R->data, NRT_TRAIN), (long long)p->batch);
 	return 0;
 }
@@ -653,28 +561,28 @@ static void fill_class_weights(struct run *R)
 static int setup_train_rt(struct run *R, int64_t steps_per_epoch)
 {
 	const cJSON *t = R->train_cfg;
-	double lr = num_or(get(t, "optimizer"), "lr", 0);
+	double lr = drv_num_or(drv_get(t, "optimizer"), "lr", 0);
 
 	if (nrt_metrics_cfg_from_program(R->p, &R->mcfg, R->err, sizeof R->err))
-		return fail(R, "%s", R->err);
+		return drv_fail(R, "%s", R->err);
 	R->mcfg.output_kind = R->p->output_probs ? NRT_OUTPUT_PROBS : NRT_OUTPUT_LOGITS;
 	R->mcfg.class_names = R->class_names;
-	R->mtrain = nrt_metrics_new(get(t, "metrics"), &R->mcfg, R->err, sizeof R->err);
-	R->mval = R->mtrain ? nrt_metrics_new(get(t, "metrics"), &R->mcfg, R->err, sizeof R->err) : NULL;
+	R->mtrain = nrt_metrics_new(drv_get(t, "metrics"), &R->mcfg, R->err, sizeof R->err);
+	R->mval = R->mtrain ? nrt_metrics_new(drv_get(t, "metrics"), &R->mcfg, R->err, sizeof R->err) : NULL;
 	if (!R->mval)
-		return fail(R, "%s", R->err);
-	R->sched = nrt_sched_new(get(t, "schedule"), lr, steps_per_epoch, R->epochs, R->err,
+		return drv_fail(R, "%s", R->err);
+	R->sched = nrt_sched_new(drv_get(t, "schedule"), lr, steps_per_epoch, R->epochs, R->err,
 				 sizeof R->err);
 	if (!R->sched)
-		return fail(R, "%s", R->err);
-	if (nrt_early_init(&R->early, get(t, "early_stopping"), R->err, sizeof R->err))
-		return fail(R, "%s", R->err);
-	if (get(t, "checkpoint") && !R->o->no_checkpoint) {
+		return drv_fail(R, "%s", R->err);
+	if (nrt_early_init(&R->early, drv_get(t, "early_stopping"), R->err, sizeof R->err))
+		return drv_fail(R, "%s", R->err);
+	if (drv_get(t, "checkpoint") && !R->o->no_checkpoint) {
 		/* checkpoints and logs are outputs: relative to the working folder */
-		R->ckpt = nrt_ckpt_policy_new(get(t, "checkpoint"), NULL, R->p->name, R->err,
+		R->ckpt = nrt_ckpt_policy_new(drv_get(t, "checkpoint"), NULL, R->p->name, R->err,
 					      sizeof R->err);
 		if (!R->ckpt)
-			return fail(R, "%s", R->err);
+			return drv_fail(R, "%s", R->err);
 	}
 	return 0;
 }
@@ -714,10 +622,10 @@ static int open_log(struct run *R)
 	snprintf(csv, sizeof csv, "%s.csv", prefix);
 	snprintf(jsonl, sizeof jsonl, "%s.jsonl", prefix);
 	if (mkdirs_for(csv))
-		return fail(R, "cannot create the folder of the log %s: %s", csv, strerror(errno));
+		return drv_fail(R, "cannot create the folder of the log %s: %s", csv, strerror(errno));
 	R->log = nrt_log_open(csv, jsonl, R->err, sizeof R->err);
 	if (!R->log)
-		return fail(R, "%s", R->err);
+		return drv_fail(R, "%s", R->err);
 	return 0;
 }
 
@@ -742,7 +650,7 @@ static void fill_meta(struct run *R, struct nrt_ckpt_meta *m, int64_t epoch, int
 static int resume_path(struct run *R, char *buf, size_t n, const char **path)
 {
 	const char *want = R->o->resume;
-	const cJSON *res = get(R->train_cfg, "resume");
+	const cJSON *res = drv_get(R->train_cfg, "resume");
 	bool from_section = false;
 
 	*path = NULL;
@@ -754,7 +662,7 @@ static int resume_path(struct run *R, char *buf, size_t n, const char **path)
 		return 0;
 	if (strcmp(want, "last") == 0) {
 		if (!R->ckpt || !nrt_ckpt_policy_path(R->ckpt, "last", 0, buf, n))
-			return fail(R, "--resume: the train section writes no checkpoints to resume from; "
+			return drv_fail(R, "--resume: the train section writes no checkpoints to resume from; "
 				    "name a file (--resume FILE)");
 		if (access(buf, F_OK) != 0) {
 			if (from_section && !R->o->eval_only) {
@@ -762,172 +670,13 @@ static int resume_path(struct run *R, char *buf, size_t n, const char **path)
 					printf("resume: no checkpoint %s yet, starting afresh\n", buf);
 				return 0;
 			}
-			return fail(R, "--resume: no checkpoint at %s", buf);
+			return drv_fail(R, "--resume: no checkpoint at %s", buf);
 		}
 		*path = buf;
 		return 0;
 	}
 	snprintf(buf, n, "%s", want);   /* relative to the working folder */
 	*path = buf;
-	return 0;
-}
-
-/* ---------------------------------------------------------------- evaluation */
-
-/* More evaluation records than this (every rank holds all of them) and
- * the ranks evaluate the whole split each instead (docs/distributed.md). */
-#define EVAL_RECORDS_MAX ((int64_t)256 << 20)
-
-/* The records' shape: what nrt_metrics_add reads of a sample. */
-static void recs_shape(const struct run *R, struct nrt_evalrec *r)
-{
-	if (R->mcfg.regression)         /* the metrics read the loss only */
-		nrt_evalrec_init(r, 0, 0);
-	else
-		nrt_evalrec_init(r, R->p->output_numel / R->p->batch,
-				 R->p->region_size[NETRT_TARGET] / R->p->batch);
-}
-
-/* eval_step over the batches b % stride == offset of split s (stride 1:
- * all): into m, or as records onto rec.  0, or 1 after a message. */
-static int eval_batches(struct run *R, enum nrt_split s, int64_t stride, int64_t offset,
-			struct nrt_metrics *m, struct nrt_evalrec *rec, int64_t *skipped,
-			char *first, size_t firstn)
-{
-	struct nrt_loader_args a = { .split = s, .batch = R->p->batch, .seed = R->seed,
-				     .epoch = 0, .train = false, .tail = NRT_TAIL_PAD,
-				     .target = R->target, .batch_stride = stride,
-				     .batch_offset = offset };
-	struct nrt_loader *l;
-	int64_t valid;
-	int rc;
-
-	nrt_data_set_shard(R->data, 0, 1);   /* the batches of the whole split */
-	l = nrt_loader_start_args(R->data, &a, R->err, sizeof R->err);
-	nrt_data_set_shard(R->data, R->drank, R->dworld);
-	if (!l)
-		return fail(R, "%s", R->err);
-	while ((rc = nrt_loader_next(l, R->c.region[NETRT_INPUT], R->c.region[NETRT_TARGET], &valid,
-				     R->err, sizeof R->err)) == 0) {
-		if ((rc = R->e->eval_step(&R->c)) != 0) {
-			nrt_loader_free(l);
-			return fail(R, "a kernel failed in the evaluation: %s", strerror(rc));
-		}
-		double loss = valid < R->p->batch ? tail_loss(R, valid) : loss_of(R);
-		if (rec ? nrt_evalrec_add(rec, output_of(R), R->c.region[NETRT_TARGET], valid, loss)
-			: nrt_metrics_add(m, output_of(R), R->c.region[NETRT_TARGET], valid, loss)) {
-			nrt_loader_free(l);
-			return fail(R, "out of memory");
-		}
-	}
-	if (rc < 0) {
-		nrt_loader_free(l);
-		return fail(R, "%s", R->err);
-	}
-	*skipped = nrt_loader_skipped(l);
-	if (*skipped)
-		snprintf(first, firstn, "%s", nrt_loader_skip_message(l, 0));
-	nrt_loader_free(l);
-	return 0;
-}
-
-/* Split s over the data ranks: data rank r evaluates the batches b with
- * b % dworld == r (the batches of one process, padded tail included),
- * every rank gets every record (a parameter server sends none) and replays
- * nrt_metrics_add in batch order, so m holds one process's metrics.  The
- * ranks agree on failures first (one rank's bad data stops them all). */
-static int evaluate_split(struct run *R, enum nrt_split s, struct nrt_metrics *m,
-			  int64_t *skipped, char *first, size_t firstn)
-{
-	struct nrt_evalrec rec;
-	int W = R->world, rc = 0;
-	double *v = calloc((size_t)W * 3, sizeof *v);
-	int64_t *lo = calloc((size_t)W * 3, sizeof *lo), *hi = lo + W, *nb = hi + W;
-	unsigned char *all = NULL;
-
-	recs_shape(R, &rec);
-	if (!v || !lo) {
-		free(v), free(lo);
-		return fail(R, "out of memory");
-	}
-	*skipped = 0;
-	if (!R->server)
-		rc = eval_batches(R, s, R->dworld, R->drank, m, &rec, skipped, first, firstn);
-	double *mine = v + (size_t)R->rank * 3;
-	mine[0] = rc ? -1 : (double)rec.len;
-	mine[1] = (double)rec.batches;
-	mine[2] = (double)*skipped;
-	if (nrt_comm_allreduce_f64(R->comm, v, W * 3, "sizes of the evaluation records")) {
-		rc = comm_fail(R);
-		goto out;
-	}
-	int64_t total = 0;
-	*skipped = 0;
-	for (int r = 0; r < W; r++) {
-		if (v[3 * r] < 0 && !rc)   /* one message, from rank 0 */
-			rc = R->rank ? 1 : fail(R, "rank %d failed in the %s evaluation (its "
-						"message is above)", r, nrt_split_name(s));
-		lo[r] = total;
-		total += v[3 * r] > 0 ? (int64_t)v[3 * r] : 0;
-		hi[r] = total;
-		nb[r] = (int64_t)v[3 * r + 1];
-		*skipped += (int64_t)v[3 * r + 2];
-	}
-	if (rc)
-		goto out;
-	if (!(all = malloc(total > 0 ? (size_t)total : 1))) {
-		rc = fail(R, "out of memory");
-		goto out;
-	}
-	if (nrt_comm_allgatherv_bytes(R->comm, rec.b, all, lo, hi, "evaluation records")) {
-		rc = comm_fail(R);
-		goto out;
-	}
-	/* the data ranks are 0 .. dworld - 1; a server's part is empty */
-	if (nrt_evalrec_replay(m, &rec, R->p->batch, all, lo, hi, nb, R->dworld, R->err,
-			       sizeof R->err)) {
-		rc = fail(R, "%s", R->err);
-		goto out;
-	}
-	if (R->o->eval_only && R->rank == 0) {
-		printf("%s: evaluated by %d data ranks, batches per rank:", nrt_split_name(s),
-		       R->dworld);
-		for (int r = 0; r < R->dworld; r++)
-			printf(" %lld", (long long)nb[r]);
-		printf("\n");
-	}
-out:
-	nrt_evalrec_free(&rec);
-	free(all), free(v), free(lo);
-	return rc;
-}
-
-/* Run eval_step over split s into m; the metrics' values go into sc.  More
- * than one data rank and records that fit: split over them
- * (evaluate_split), else every rank evaluates the whole split. */
-static int evaluate(struct run *R, enum nrt_split s, struct nrt_metrics *m, struct nrt_scalars *sc)
-{
-	int64_t n = nrt_data_count(R->data, s), skipped = 0, B = R->p->batch;
-	char first[512] = "";
-	struct nrt_evalrec shape;
-	int rc;
-
-	nrt_metrics_reset(m);
-	if (n == 0)
-		return 0;
-	recs_shape(R, &shape);
-	int64_t need = (n + B - 1) / B * nrt_evalrec_size(&shape, 0) +
-		       n * (shape.out_per + shape.tgt_per) * 4;
-	if (R->dworld > 1 && need <= EVAL_RECORDS_MAX)
-		rc = evaluate_split(R, s, m, &skipped, first, sizeof first);
-	else
-		rc = eval_batches(R, s, 1, 0, m, NULL, &skipped, first, sizeof first);
-	if (rc)
-		return rc;
-	if (skipped)
-		printf("%s: skipped %lld bad samples (first: %s)\n", nrt_split_name(s),
-		       (long long)skipped, first[0] ? first : "on another rank");
-	nrt_metrics_export(m, nrt_split_name(s), sc);
 	return 0;
 }
 
@@ -943,7 +692,7 @@ static int shard_gather(struct run *R)
 	if (!R->sharded || ntrain == 0)
 		return 0;
 	if (nrt_comm_allgather_f32(R->comm, R->c.region[NETRT_PARAM], ntrain, "parameters"))
-		return comm_fail(R);
+		return drv_comm_fail(R);
 	return 0;
 }
 
@@ -959,7 +708,7 @@ static int save_last(struct run *R, struct nrt_ckpt_meta *m, int64_t epoch, int6
 		return 1;
 	if (R->rank == 0 &&
 	    nrt_ckpt_policy_save_last(R->ckpt, R->p, reg, m, R->err, sizeof R->err))
-		bad = 1, fail(R, "%s", R->err);
+		bad = 1, drv_fail(R, "%s", R->err);
 	ckpt_done(R);
 	if (agree(R, &bad, 1) || bad > 0)   /* also the barrier after the write */
 		return 1;
@@ -977,7 +726,7 @@ enum { GO_ON, STOP_DONE, STOP_FAIL, STOP_SIGNAL };
 static int64_t batch_correct(const struct run *R, int64_t valid)
 {
 	const struct netrt_program *p = R->p;
-	const float *out = output_of(R);
+	const float *out = drv_output_of(R);
 	const int32_t *t = R->c.region[NETRT_TARGET];
 	int64_t c = p->classes, hits = 0;
 
@@ -1007,7 +756,7 @@ static int train_epoch(struct run *R, int64_t epoch, int64_t start, struct nrt_p
 	int rc, status = GO_ON;
 
 	if (!l && !R->server)
-		return fail(R, "%s", R->err), STOP_FAIL;
+		return drv_fail(R, "%s", R->err), STOP_FAIL;
 	nrt_metrics_reset(R->mtrain);
 	for (;;) {
 		double f[2];
@@ -1020,7 +769,7 @@ static int train_epoch(struct run *R, int64_t epoch, int64_t start, struct nrt_p
 			break;
 		}
 		if (rc == 0 && f[1] > 0) {
-			fail(R, "another rank failed to load its batch (its message above)");
+			drv_fail(R, "another rank failed to load its batch (its message above)");
 			status = STOP_FAIL;
 			break;
 		}
@@ -1039,9 +788,9 @@ static int train_epoch(struct run *R, int64_t epoch, int64_t start, struct nrt_p
 		}
 		if (rc != 0) {
 			if (R->world > 1 && nrt_comm_error(R->comm)[0])
-				comm_fail(R);
+				drv_comm_fail(R);
 			else
-				fail(R, "a kernel failed at step %lld: %s", (long long)R->c.step,
+				drv_fail(R, "a kernel failed at step %lld: %s", (long long)R->c.step,
 				     strerror(rc));
 			status = STOP_FAIL;
 			break;
@@ -1049,7 +798,7 @@ static int train_epoch(struct run *R, int64_t epoch, int64_t start, struct nrt_p
 		k++;
 		R->pos_epoch = epoch - 1;
 		R->pos_batch = k;
-		double loss = loss_of(R);
+		double loss = drv_loss_of(R);
 		f[0] = !isfinite(loss), f[1] = interrupted;
 		if (agree(R, f, 2)) {
 			status = STOP_FAIL;
@@ -1064,7 +813,7 @@ static int train_epoch(struct run *R, int64_t epoch, int64_t start, struct nrt_p
 			const char *last = R->ckpt ? nrt_ckpt_policy_path(R->ckpt, "last", 0, path,
 									   sizeof path) : NULL;
 			bool have = last && access(last, F_OK) == 0;
-			fail(R, "the loss is %g at step %lld (epoch %lld, batch %lld): stopping; %s%s%s",
+			drv_fail(R, "the loss is %g at step %lld (epoch %lld, batch %lld): stopping; %s%s%s",
 			     loss, (long long)R->c.step, (long long)epoch, (long long)k,
 			     have ? "the last checkpoint " : "no checkpoint was written yet",
 			     have ? last : "", have ? " is intact" : "");
@@ -1073,7 +822,7 @@ static int train_epoch(struct run *R, int64_t epoch, int64_t start, struct nrt_p
 		}
 		int64_t hits = 0;
 		if (!R->server) {
-			nrt_metrics_add(R->mtrain, output_of(R), R->c.region[NETRT_TARGET], valid, loss);
+			nrt_metrics_add(R->mtrain, drv_output_of(R), R->c.region[NETRT_TARGET], valid, loss);
 			*images += valid;
 			hits = batch_correct(R, valid);
 			seen += valid;
@@ -1100,7 +849,7 @@ static int train_epoch(struct run *R, int64_t epoch, int64_t start, struct nrt_p
 		}
 	}
 	if (rc < 0 && status == GO_ON) {
-		fail(R, "%s", R->err);
+		drv_fail(R, "%s", R->err);
 		status = STOP_FAIL;
 	}
 	if (l && nrt_loader_skipped(l))
@@ -1120,7 +869,7 @@ static int final_report(struct run *R)
 	for (enum nrt_split s = NRT_VAL; s <= NRT_TEST; s++) {
 		if (nrt_data_count(R->data, s) == 0)
 			continue;
-		if (evaluate(R, s, R->mval, &sc))
+		if (drv_evaluate(R, s, R->mval, &sc))
 			return 1;
 		nrt_metrics_print(R->mval, nrt_split_name(s), stdout);
 	}
@@ -1128,7 +877,7 @@ static int final_report(struct run *R)
 	if (R->o->eval_only && R->log) {
 		nrt_scalars_set(&sc, "step", (double)R->c.step);
 		if (nrt_log_epoch(R->log, &sc, R->err, sizeof R->err))
-			return fail(R, "%s", R->err);
+			return drv_fail(R, "%s", R->err);
 	}
 	return 0;
 }
@@ -1154,13 +903,13 @@ static int train(struct run *R)
 	lrc = resume_path(R, buf, sizeof buf, &from);
 	if (!lrc && from) {
 		if (nrt_ckpt_load(from, R->p, R->c.region, R->program_hash, &meta, R->err, sizeof R->err))
-			lrc = fail(R, "cannot resume: %s", R->err);
+			lrc = drv_fail(R, "cannot resume: %s", R->err);
 		else if (meta.data_hash && meta.data_hash != nrt_data_hash(R->data))
-			lrc = fail(R, "cannot resume from %s: it was written for other data (the "
+			lrc = drv_fail(R, "cannot resume from %s: it was written for other data (the "
 				   "listing differs)", from);
 		else if (nrt_sched_load_meta(R->sched, &meta, R->err, sizeof R->err) ||
 			 nrt_early_load_meta(&R->early, &meta, R->err, sizeof R->err))
-			lrc = fail(R, "cannot resume from %s: %s", from, R->err);
+			lrc = drv_fail(R, "cannot resume from %s: %s", from, R->err);
 	}
 	/* under mpirun: the same checkpoint everywhere, or one error on every rank */
 	if (agree_resume(R, lrc, from, lrc && !from ? buf : from, &meta))
@@ -1180,7 +929,7 @@ static int train(struct run *R)
 		return 1;
 	if (R->o->eval_only) {
 		if (!from)
-			return fail(R, "--eval-only needs a checkpoint: --resume FILE or a section that "
+			return drv_fail(R, "--eval-only needs a checkpoint: --resume FILE or a section that "
 				    "writes checkpoints");
 		return final_report(R);
 	}
@@ -1206,18 +955,18 @@ loop:;
 		nrt_scalars_clear(&sc);
 		nrt_scalars_set(&sc, "epoch", (double)e);
 		nrt_scalars_set(&sc, "step", (double)R->c.step);
-		nrt_scalars_set(&sc, "lr", num_or(get(R->train_cfg, "optimizer"), "lr", 0) * R->c.lr_scale);
+		nrt_scalars_set(&sc, "lr", drv_num_or(drv_get(R->train_cfg, "optimizer"), "lr", 0) * R->c.lr_scale);
 		nrt_metrics_export(R->mtrain, "train", &sc);
 		double t1 = nrt_now();
 		nrt_scalars_set(&sc, "images/s", (double)images / (t1 - t0 > 0 ? t1 - t0 : 1e-9));
 		if (average_train(R, &sc, images))
 			return 1;
-		if (ps_eval_sync(R) || evaluate(R, NRT_VAL, R->mval, &sc))
+		if (ps_eval_sync(R) || drv_evaluate(R, NRT_VAL, R->mval, &sc))
 			return 1;
 		nrt_scalars_set(&sc, "time", nrt_now() - t0);
 		if (nrt_sched_epoch_end(R->sched, &sc, R->err, sizeof R->err) ||
 		    nrt_early_epoch_end(&R->early, &sc, &stop, R->err, sizeof R->err))
-			return fail(R, "%s", R->err);
+			return drv_fail(R, "%s", R->err);
 		if (R->ckpt) {
 			double bad = 0;
 			void *reg[NETRT_NREGIONS];
@@ -1227,13 +976,13 @@ loop:;
 			if (R->rank == 0 &&
 			    nrt_ckpt_policy_epoch_end(R->ckpt, R->p, reg, &meta, &sc,
 						      e == R->epochs || stop, &saved, R->err, sizeof R->err))
-				bad = 1, fail(R, "%s", R->err);
+				bad = 1, drv_fail(R, "%s", R->err);
 			ckpt_done(R);
 			if (agree(R, &bad, 1) || bad > 0)   /* the barrier after the write */
 				return 1;
 		}
 		if (R->log && nrt_log_epoch(R->log, &sc, R->err, sizeof R->err))
-			return fail(R, "%s", R->err);
+			return drv_fail(R, "%s", R->err);
 		nrt_progress_epoch_end(&pr, &sc, nrt_now());
 		if (stop) {
 			if (!R->o->quiet)
@@ -1299,20 +1048,20 @@ static int synthetic(struct run *R)
 		nrt_comm_set_step(R->comm, k);
 		if (R->server) {   /* a parameter server: netc_update on the workers' gradients */
 			if ((rc = ps_serve(R)) != 0 && nrt_comm_error(R->comm)[0])
-				return comm_fail(R);
+				return drv_comm_fail(R);
 			continue;
 		}
 		random_batch(R, k);
 		rc = R->e->train_step(&R->c);
 		if (rc != 0 && R->world > 1 && nrt_comm_error(R->comm)[0])
-			return comm_fail(R);
+			return drv_comm_fail(R);
 		if (rc == 0 && shard_gather(R))
 			return 1;
 		if (rc == 0 && (!R->o->quiet || k == steps))
-			printf("step %lld loss %.9g\n", (long long)k, (double)loss_of(R));
+			printf("step %lld loss %.9g\n", (long long)k, (double)drv_loss_of(R));
 	}
 	if (rc)
-		return fail(R, "a kernel failed: %s", strerror(rc));
+		return drv_fail(R, "a kernel failed: %s", strerror(rc));
 	return 0;
 }
 
@@ -1321,7 +1070,7 @@ static int synthetic(struct run *R)
 static void teardown(struct run *R)
 {
 	if (R->log && nrt_log_close(R->log, R->err, sizeof R->err))
-		fail(R, "%s", R->err);
+		drv_fail(R, "%s", R->err);
 	nrt_metrics_free(R->mtrain);
 	nrt_metrics_free(R->mval);
 	nrt_sched_free(R->sched);
@@ -1340,16 +1089,16 @@ static void teardown(struct run *R)
  * (stdout of the others goes to /dev/null; errors still reach stderr). */
 static int check_world(struct run *R)
 {
-	const cJSON *d = get(R->train_cfg, "distribute");
-	const char *kind = str_or(d, "kind", "local");
-	const cJSON *w = get(R->cfg, "world");
+	const cJSON *d = drv_get(R->train_cfg, "distribute");
+	const char *kind = drv_str_or(d, "kind", "local");
+	const cJSON *w = drv_get(R->cfg, "world");
 
 	/* a .net file that reads `world` was evaluated for the ranks netc build
 	 * --world gave: another count would be wrong (lr = 0.1 * world) */
-	if (cJSON_IsTrue(get(R->cfg, "world_used")) && cJSON_IsNumber(w) &&
+	if (cJSON_IsTrue(drv_get(R->cfg, "world_used")) && cJSON_IsNumber(w) &&
 	    (int64_t)w->valuedouble != R->world) {
 		if (R->rank == 0)
-			fail(R, "this program was built for %lld rank%s (its .net file reads `world`) "
+			drv_fail(R, "this program was built for %lld rank%s (its .net file reads `world`) "
 			     "but runs with %d: rebuild it with netc build --world %d",
 			     (long long)w->valuedouble, w->valuedouble == 1 ? "" : "s", R->world,
 			     R->world);
@@ -1360,7 +1109,7 @@ static int check_world(struct run *R)
 	if (strcmp(kind, "allreduce") != 0 && strcmp(kind, "sharded") != 0 &&
 	    strcmp(kind, "parameter_server") != 0) {
 		if (R->rank == 0)
-			fail(R, "started by mpirun with %d ranks, but the train section says "
+			drv_fail(R, "started by mpirun with %d ranks, but the train section says "
 			     "distribute = %s%s: build it with distribute = allreduce", R->world, kind,
 			     strcmp(kind, "local") ? " (not implemented)" : "");
 		return 1;
@@ -1368,10 +1117,10 @@ static int check_world(struct run *R)
 	if (strcmp(kind, "sharded") == 0)   /* this rank updates its part of the trainable blob */
 		R->sharded = true;   /* the range: setup_strategy */
 	if (strcmp(kind, "parameter_server") == 0) {
-		double k = num_or(d, "servers", 1);
+		double k = drv_num_or(d, "servers", 1);
 		if (k < 1 || k >= R->world || k != (int)k) {
 			if (R->rank == 0)
-				fail(R, "distribute = parameter_server(servers = %g) with %d ranks: it "
+				drv_fail(R, "distribute = parameter_server(servers = %g) with %d ranks: it "
 				     "needs at least one server and one worker (1 <= servers < %d); "
 				     "start more ranks or give fewer servers", k, R->world, R->world);
 			return 1;
@@ -1382,7 +1131,7 @@ static int check_world(struct run *R)
 		R->drank = R->server ? 0 : R->rank;
 	}
 	if (R->rank != 0 && !freopen("/dev/null", "w", stdout))
-		return fail(R, "cannot silence the output of rank %d", R->rank);
+		return drv_fail(R, "cannot silence the output of rank %d", R->rank);
 	return 0;
 }
 
@@ -1397,12 +1146,12 @@ static int open_run(struct run *R)
 
 	R->cfg = cJSON_Parse(p->config ? p->config : "{}");
 	if (!R->cfg)
-		return fail(R, "the program's configuration is not valid JSON (rebuild it)");
-	R->data_cfg = get(R->cfg, "data");
-	R->train_cfg = get(R->cfg, "train");
-	R->base_dir = o->data_root ? o->data_root : str_or(R->cfg, "base_dir", ".");
-	R->seed = o->seed >= 0 ? (uint64_t)o->seed : (uint64_t)num_or(R->train_cfg, "seed", 1);
-	R->epochs = o->epochs > 0 ? o->epochs : (int64_t)num_or(R->train_cfg, "epochs", 1);
+		return drv_fail(R, "the program's configuration is not valid JSON (rebuild it)");
+	R->data_cfg = drv_get(R->cfg, "data");
+	R->train_cfg = drv_get(R->cfg, "train");
+	R->base_dir = o->data_root ? o->data_root : drv_str_or(R->cfg, "base_dir", ".");
+	R->seed = o->seed >= 0 ? (uint64_t)o->seed : (uint64_t)drv_num_or(R->train_cfg, "seed", 1);
+	R->epochs = o->epochs > 0 ? o->epochs : (int64_t)drv_num_or(R->train_cfg, "epochs", 1);
 	R->program_hash = program_hash(p);
 	if (check_world(R))
 		return 1;
@@ -1410,13 +1159,13 @@ static int open_run(struct run *R)
 	rc = setup_ctx(R);
 	if (rc == 0 && !o->synthetic) {
 		if (!cJSON_IsObject(R->data_cfg))
-			rc = fail(R, "the train section names no data section (use --synthetic)");
+			rc = drv_fail(R, "the train section names no data section (use --synthetic)");
 		if (rc == 0)
 			rc = open_data(R);
 		if (rc == 0) {
 			fill_class_weights(R);
 			if ((rc = R->e->init(&R->c)) != 0)
-				rc = fail(R, "initialisation failed: %s", strerror(rc));
+				rc = drv_fail(R, "initialisation failed: %s", strerror(rc));
 		}
 		if (rc == 0)
 			rc = setup_train_rt(R, nrt_data_count(R->data, NRT_TRAIN) /
@@ -1460,7 +1209,7 @@ static struct run *new_run(const struct nrt_entry *e, const char *argv0,
 	R->world = 1;
 	interrupted = 0;
 	if (p->abi_version != NETRT_ABI_VERSION) {
-		*rc = fail(R, "generated code of ABI %d, driver of ABI %d", p->abi_version,
+		*rc = drv_fail(R, "generated code of ABI %d, driver of ABI %d", p->abi_version,
 			   NETRT_ABI_VERSION);
 		free(R);
 		return NULL;
@@ -1480,7 +1229,7 @@ static struct run *new_run(const struct nrt_entry *e, const char *argv0,
 	}
 	R->comm = nrt_comm_open(o->comm_timeout, R->err, sizeof R->err);
 	if (!R->comm) {
-		*rc = fail(R, "%s", R->err);
+		*rc = drv_fail(R, "%s", R->err);
 		free(R);
 		return NULL;
 	}
@@ -1552,7 +1301,7 @@ struct nrt_session *nrt_session_open(const struct nrt_entry *e, const char *argv
 	R->o = &R->own;
 	rc = open_run(R);
 	if (rc == 0 && own.synthetic && (rc = R->e->init(&R->c)) != 0)
-		rc = fail(R, "initialisation failed: %s", strerror(rc));
+		rc = drv_fail(R, "initialisation failed: %s", strerror(rc));
 	if (rc) {
 		free_run(R);
 		*status = rc;
@@ -1568,7 +1317,7 @@ int nrt_session_train(struct nrt_session *s, int64_t steps, int64_t epochs)
 	int rc;
 
 	if (R->own.synthetic)
-		return fail(R, "this program has no data to train on");
+		return drv_fail(R, "this program has no data to train on");
 	R->own.steps = steps > 0 ? R->c.step + steps : -1;
 	R->last_epoch = epochs > 0 ? R->pos_epoch + epochs : steps > 0 ? INT64_MAX : 0;
 	catch_signals(R);
@@ -1586,7 +1335,7 @@ int nrt_session_save(struct nrt_session *s, const char *path)
 	nrt_ckpt_meta_init(&m);
 	fill_meta(R, &m, R->pos_epoch, R->pos_batch);
 	if (nrt_ckpt_save(path, R->p, R->c.region, &m, R->err, sizeof R->err))
-		return fail(R, "%s", R->err);
+		return drv_fail(R, "%s", R->err);
 	return 0;
 }
 
@@ -1597,10 +1346,10 @@ int nrt_session_restore(struct nrt_session *s, const char *path)
 
 	nrt_ckpt_meta_init(&m);
 	if (nrt_ckpt_load(path, R->p, R->c.region, R->program_hash, &m, R->err, sizeof R->err))
-		return fail(R, "cannot restore: %s", R->err);
+		return drv_fail(R, "cannot restore: %s", R->err);
 	if (nrt_sched_load_meta(R->sched, &m, R->err, sizeof R->err) ||
 	    nrt_early_load_meta(&R->early, &m, R->err, sizeof R->err))
-		return fail(R, "cannot restore from %s: %s", path, R->err);
+		return drv_fail(R, "cannot restore from %s: %s", path, R->err);
 	R->c.step = m.step;
 	R->pos_epoch = m.epoch;
 	R->pos_batch = m.batch_in_epoch;
