@@ -274,25 +274,47 @@ static int m_ireduce_scatter(struct nrt_comm *c, float *x, int64_t n, int64_t lo
 }
 
 /* MPI_Igatherv of the ranks' ranges into root's recv. */
+/* The int counts and displacements of a v-collective: rank r's range
+ * [lo[r], hi[r]) (lo NULL: its shard nrt_comm_shard(n, world, r)), as
+ * cnt[0, world) and dsp = cnt + world in one allocation for the caller to
+ * free.  NULL after a message in c->err (*rc = ENOMEM, or EINVAL for a
+ * range that is not one of at most INT_MAX units: MPI counts are ints). */
+static int *v_counts(struct nrt_comm *c, const int64_t *lo, const int64_t *hi, int64_t n,
+		     const char *coll, const char *unit, const char *what, int *rc)
+{
+	int *cnt = calloc((size_t)c->world * 2, sizeof *cnt);
+	if (!cnt) {
+		snprintf(c->err, sizeof c->err, "rank %d: out of memory (%s)", c->rank, what);
+		*rc = ENOMEM;
+		return NULL;
+	}
+	for (int i = 0; i < c->world; i++) {
+		int64_t l, h;
+		if (lo)
+			l = lo[i], h = hi[i];
+		else
+			nrt_comm_shard(n, c->world, i, &l, &h);
+		if (h > INT_MAX || l < 0 || h < l) {
+			free(cnt);
+			snprintf(c->err, sizeof c->err, "rank %d: %s (%s): range [%lld, %lld) of rank "
+				 "%d is not one of at most %d %s", c->rank, coll, what, (long long)l,
+				 (long long)h, i, INT_MAX, unit);
+			*rc = EINVAL;
+			return NULL;
+		}
+		cnt[i] = (int)(h - l), cnt[c->world + i] = (int)l;
+	}
+	return cnt;
+}
+
 static int m_gatherv(struct nrt_comm *c, const float *send, float *recv, const int64_t *lo,
 		     const int64_t *hi, int root, const char *what)
 {
-	int *cnt = calloc((size_t)c->world * 2, sizeof *cnt), *dsp = cnt + c->world, rc;
+	int rc, *cnt = v_counts(c, lo, hi, 0, "gather", "elements", what, &rc);
 	MPI_Request r;
 	if (!cnt)
-		return snprintf(c->err, sizeof c->err, "rank %d: out of memory (%s)", c->rank, what),
-		       ENOMEM;
-	for (int i = 0; i < c->world; i++) {
-		if (hi[i] > INT_MAX || lo[i] < 0 || hi[i] < lo[i]) {
-			free(cnt);
-			snprintf(c->err, sizeof c->err, "rank %d: gather (%s): range [%lld, %lld) of rank "
-				 "%d is not one of at most %d elements", c->rank, what, (long long)lo[i],
-				 (long long)hi[i], i, INT_MAX);
-			return EINVAL;
-		}
-		cnt[i] = (int)(hi[i] - lo[i]), dsp[i] = (int)lo[i];
-	}
-	rc = MPI_Igatherv(send, cnt[c->rank], MPI_FLOAT, recv, cnt, dsp, MPI_FLOAT, root,
+		return rc;
+	rc = MPI_Igatherv(send, cnt[c->rank], MPI_FLOAT, recv, cnt, cnt + c->world, MPI_FLOAT, root,
 			  MPI_COMM_WORLD, &r);
 	free(cnt);
 	if (rc != MPI_SUCCESS)
@@ -304,23 +326,12 @@ static int m_gatherv(struct nrt_comm *c, const float *send, float *recv, const i
 static int m_allgatherv(struct nrt_comm *c, const void *send, void *recv, const int64_t *lo,
 			const int64_t *hi, const char *what)
 {
-	int *cnt = calloc((size_t)c->world * 2, sizeof *cnt), *dsp = cnt + c->world, rc;
+	int rc, *cnt = v_counts(c, lo, hi, 0, "allgather", "bytes", what, &rc);
 	MPI_Request r;
 	if (!cnt)
-		return snprintf(c->err, sizeof c->err, "rank %d: out of memory (%s)", c->rank, what),
-		       ENOMEM;
-	for (int i = 0; i < c->world; i++) {
-		if (hi[i] > INT_MAX || lo[i] < 0 || hi[i] < lo[i]) {
-			free(cnt);
-			snprintf(c->err, sizeof c->err, "rank %d: allgather (%s): range [%lld, %lld) of "
-				 "rank %d is not one of at most %d bytes", c->rank, what,
-				 (long long)lo[i], (long long)hi[i], i, INT_MAX);
-			return EINVAL;
-		}
-		cnt[i] = (int)(hi[i] - lo[i]), dsp[i] = (int)lo[i];
-	}
-	rc = MPI_Iallgatherv(send, cnt[c->rank], MPI_BYTE, recv, cnt, dsp, MPI_BYTE, MPI_COMM_WORLD,
-			     &r);
+		return rc;
+	rc = MPI_Iallgatherv(send, cnt[c->rank], MPI_BYTE, recv, cnt, cnt + c->world, MPI_BYTE,
+			     MPI_COMM_WORLD, &r);
 	free(cnt);
 	if (rc != MPI_SUCCESS)
 		return mpi_fail(c, rc, "MPI_Iallgatherv", what);
@@ -417,23 +428,11 @@ static int m_ps_ibcast(struct nrt_comm *c, int s, float *x, int64_t n)
  * blob of more than INT_MAX elements is refused. */
 static int m_gather(struct nrt_comm *c, float *x, int64_t n, const char *what)
 {
-	int *cnt = calloc((size_t)c->world * 2, sizeof *cnt), *dsp = cnt + c->world, rc;
+	int rc, *cnt = v_counts(c, NULL, NULL, n, "allgather", "elements", what, &rc);
 	MPI_Request r;
 	if (!cnt)
-		return snprintf(c->err, sizeof c->err, "rank %d: out of memory (%s)", c->rank, what),
-		       ENOMEM;
-	if (n > INT_MAX) {
-		free(cnt);
-		snprintf(c->err, sizeof c->err, "rank %d: allgather (%s) of %lld elements: more than "
-			 "%d", c->rank, what, (long long)n, INT_MAX);
-		return EINVAL;
-	}
-	for (int i = 0; i < c->world; i++) {
-		int64_t lo, hi;
-		nrt_comm_shard(n, c->world, i, &lo, &hi);
-		cnt[i] = (int)(hi - lo), dsp[i] = (int)lo;
-	}
-	rc = MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, x, cnt, dsp, MPI_FLOAT,
+		return rc;
+	rc = MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, x, cnt, cnt + c->world, MPI_FLOAT,
 			     MPI_COMM_WORLD, &r);
 	free(cnt);
 	if (rc != MPI_SUCCESS)
