@@ -178,12 +178,14 @@ static LLVMValueRef shard_count(struct lower *L, int64_t n, LLVMValueRef *lo)
 			       nl_i64(L, n), "shard_n");
 }
 
-/* Buffer j of an optimizer step from element lo on.  An OPT slot k of a
- * compact OPT region (ctx->opt_compact) starts at k * (shard_end -
- * shard_begin) and holds the shard only; else at the layout's k * ntrain,
- * element lo. */
+/* Buffer j of an optimizer step from element lo on (NULL for a buffer the
+ * step has not got).  An OPT slot k of a compact OPT region
+ * (ctx->opt_compact) starts at k * (shard_end - shard_begin) and holds the
+ * shard only; else at the layout's k * ntrain, element lo. */
 static LLVMValueRef shard_buf(struct lower *L, const struct tstep *s, int j, LLVMValueRef lo)
 {
+	if (s->buf[j] < 0)
+		return nl_buf(L, s->buf[j]);
 	const struct tbuf *t = &L->P->bufs[s->buf[j]];
 	if (t->region == TP_OPT && L->P->ntrain > 0) {
 		LLVMValueRef len = LLVMBuildSub(L->B, L->shard_end, L->shard_begin, "shard_len");
@@ -455,7 +457,7 @@ bool nl_step(struct lower *L, const struct tstep *s)
 		double h[4] = { a->sgd.lr, a->sgd.momentum, a->sgd.dampening, a->sgd.weight_decay };
 		LLVMValueRef lo, n = shard_count(L, a->sgd.n, &lo);
 		LLVMValueRef args[6] = { optim_desc(L, h, 4, a->sgd.nesterov, true), L->step, n,
-					 SB(1), SB(0), s->buf[2] >= 0 ? SB(2) : B(2) };
+					 SB(1), SB(0), SB(2) };
 		ref(L, s, L->vd, args, 6);
 		return true;
 	}
@@ -482,7 +484,7 @@ bool nl_step(struct lower *L, const struct tstep *s)
 				a->rmsprop.weight_decay };
 		LLVMValueRef lo, n = shard_count(L, a->rmsprop.n, &lo);
 		LLVMValueRef args[6] = { optim_desc(L, h, 5, 0, false), n, SB(1), SB(0),
-					 s->buf[2] >= 0 ? SB(2) : B(2), s->buf[3] >= 0 ? SB(3) : B(3) };
+					 SB(2), SB(3) };
 		ref(L, s, L->vd, args, 6);
 		return true;
 	}
